@@ -1,0 +1,72 @@
+/**
+ * Padded batches of videos (spec §1.2). Shapes stay fixed so each jit'ed step compiles once:
+ * B is always `batchSize` (a short last batch gets all-padding rows: umask 0, videoId null,
+ * length 0) and S is the dataset's longest video rounded up to a multiple of 8 (or `padTo`).
+ * Padding positions are zero in every array.
+ */
+import { ConfigError } from "../errors.js";
+import { mulberry32, shuffled, type Rng } from "./rng.js";
+import { MODALITIES, type Batch, type Dataset, type PerModality } from "./types.js";
+
+export { mulberry32, shuffled, type Rng } from "./rng.js";
+
+export interface BatchOptions {
+  /** Videos per batch (B). */
+  batchSize: number;
+  /** Shuffle with `mulberry32(shuffleSeed)`. Ignored when `rng` is given. */
+  shuffleSeed?: number;
+  /** Shuffle with this generator (e.g. one per run, so each epoch gets a new order). */
+  rng?: Rng;
+  /** Utterances per row (S); default `paddedLength(dataset)`. */
+  padTo?: number;
+}
+
+/** The longest video's utterance count, rounded up to a multiple of 8 (at least 8). */
+export function paddedLength(dataset: Dataset): number {
+  let longest = 0;
+  for (const v of dataset.videos.values()) longest = Math.max(longest, v.utteranceIds.length);
+  return Math.max(8, Math.ceil(longest / 8) * 8);
+}
+
+/** Pack `videoIds` (in order, or shuffled) into batches of exactly `batchSize` rows. */
+export function makeBatches(dataset: Dataset, videoIds: readonly string[], opts: BatchOptions): Batch[] {
+  const B = opts.batchSize;
+  if (!Number.isInteger(B) || B <= 0) throw new ConfigError(`batch size must be a positive integer, got ${B}`);
+  const S = opts.padTo ?? paddedLength(dataset);
+  if (!Number.isInteger(S) || S <= 0) throw new ConfigError(`padTo must be a positive integer, got ${S}`);
+  const rng = opts.rng ?? (opts.shuffleSeed !== undefined ? mulberry32(opts.shuffleSeed) : undefined);
+  const order = rng ? shuffled(videoIds, rng) : videoIds.slice();
+  const videos = order.map((id) => {
+    const v = dataset.videos.get(id);
+    if (!v) throw new ConfigError(`video '${id}' is not in the dataset (${dataset.sources.labels})`);
+    if (v.utteranceIds.length > S) {
+      throw new ConfigError(`video '${id}' has ${v.utteranceIds.length} utterances, more than padTo = ${S}`);
+    }
+    return v;
+  });
+
+  const batches: Batch[] = [];
+  for (let start = 0; start < videos.length; start += B) {
+    const rows = videos.slice(start, start + B);
+    const features = {} as PerModality<Float32Array>;
+    for (const m of MODALITIES) features[m] = new Float32Array(B * S * dataset.dims[m]);
+    const umask = new Float32Array(B * S);
+    const qmask = new Float32Array(B * S);
+    const labels = new Float32Array(B * S);
+    const videoIdsOut: (string | null)[] = new Array(B).fill(null);
+    const lengths: number[] = new Array(B).fill(0);
+    rows.forEach((v, b) => {
+      const n = v.utteranceIds.length;
+      videoIdsOut[b] = v.id;
+      lengths[b] = n;
+      for (const m of MODALITIES) features[m].set(v.features[m], b * S * dataset.dims[m]);
+      for (let s = 0; s < n; s++) {
+        umask[b * S + s] = 1;
+        qmask[b * S + s] = v.speakers[s];
+        labels[b * S + s] = v.labels[s];
+      }
+    });
+    batches.push({ B, S, features, umask, qmask, labels, videoIds: videoIdsOut, lengths });
+  }
+  return batches;
+}
