@@ -1,0 +1,18 @@
+/**
+ * The executable: run main; an expected failure (DssrError) prints as one line `dssr: <message>`
+ * with exit code 1, anything else is a bug and prints its stack with exit code 2.
+ */
+import { isDssrError } from "../errors.js";
+import { main } from "./main.js";
+
+try {
+  process.exitCode = await main(process.argv);
+} catch (e) {
+  if (isDssrError(e)) {
+    process.stderr.write(`dssr: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,81 @@
+/** `dssr train`: the release's run-script flags → TrainConfig → runTrain (src/run.ts). */
+import { Option, type Command } from "commander";
+import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "../../config/resolve.js";
+import { formatEpochLine, formatResultsBlock } from "../../report/format.js";
+import { runTrain } from "../../run.js";
+import { ConfigError } from "../../errors.js";
+import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
+import { formatConfig, formatDataLine, formatSeconds, type Io } from "../print.js";
+
+type Values = Record<string, string | number | boolean | undefined>;
+
+export function registerTrain(program: Command, io: Io): void {
+  const cmd = program
+    .command("train")
+    .description("train and evaluate DSSR on one dataset under one missing-modality condition")
+    .addHelpText(
+      "after",
+      "\nFlags spelled with _ or - are both accepted (--stage_epoch, --stage-epoch).\n" +
+        "Example: dssr train --dataset CMUMOSI --data-dir ~/GCNet/dataset/CMUMOSI --test_condition at --out runs/mosi-at",
+    );
+  for (const row of TRAIN_FLAGS) {
+    const opt = new Option(row.flag, row.help);
+    const name = flagName(row);
+    if (row.kind === "int") opt.argParser(integerArg(name));
+    if (row.kind === "number") opt.argParser(numberArg(name));
+    cmd.addOption(opt);
+  }
+  cmd.action(async (values: Values) => {
+    const { config, fold, quiet } = trainOptionsFromFlags(values);
+    checkTrainInputs(config); // before printing anything: a typo'd path fails in milliseconds
+    if (!quiet) io.out(formatConfig(config));
+    const { result, resultsPath } = await runTrain(config, {
+      ...(fold === undefined ? {} : { fold }),
+      hooks: quiet
+        ? {}
+        : {
+            onStart: ({ dataset, batchShape }) => io.out(formatDataLine(dataset, batchShape)),
+            onEpoch: (record) => io.out(formatEpochLine(record, { epochs: config.epochs })),
+          },
+    });
+    io.out(formatResultsBlock(result.selections, config));
+    io.out(
+      `time: ${formatSeconds(result.totalSeconds)} (of which compiling ${formatSeconds(result.compileSeconds)})`,
+    );
+    io.out(resultsPath === null ? "results: not written (no --out)" : `results: ${resultsPath}`);
+  });
+}
+
+/** Commander's parsed values → a resolved config (validated) plus the command-only settings. */
+export function trainOptionsFromFlags(v: Values) {
+  const str = (k: string) => v[k] as string | undefined;
+  const int = (k: string) => v[k] as number | undefined;
+  const a = str("test_condition");
+  const b = str("condition");
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new ConfigError(`--test_condition '${a}' and --condition '${b}' disagree; give one`);
+  }
+  const features: TrainOptions["features"] = {};
+  if (str("audioFeature") !== undefined) features.audio = str("audioFeature");
+  if (str("textFeature") !== undefined) features.text = str("textFeature");
+  if (str("videoFeature") !== undefined) features.video = str("videoFeature");
+  const opts: TrainOptions = {
+    dataset: str("dataset") ?? "",
+    dataDir: str("dataDir") ?? "",
+    labelFile: str("labelFile"),
+    features,
+    condition: a ?? b,
+    epochs: int("epochs"),
+    stageEpoch: int("stage_epoch"),
+    lr: int("lr"),
+    batchSize: int("batch_size"),
+    hidden: int("D_e"),
+    heads: int("heads"),
+    dropout: int("drop_rate"),
+    weightDecay: int("weightDecay"),
+    seed: int("seed"),
+    normalize: str("normalize"),
+    out: str("out") ?? null,
+  };
+  return { config: resolveTrainConfig(opts), fold: int("fold"), quiet: v.quiet === true };
+}

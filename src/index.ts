@@ -1,0 +1,63 @@
+/**
+ * dssr's public API: re-exports only, in the order data flows through a run —
+ * errors and config, data, model, train, eval, report, then the end-to-end runs (train, demo)
+ * that the command line calls. Nothing else under src/ is public.
+ */
+
+// Errors: a DssrError is an expected failure (bad file, bad option) that names what and where.
+export {
+  CheckpointError, ConfigError, DssrError, FeatureDimensionError, FileError, FormatError, isDssrError,
+  MissingUtteranceError, NonFiniteFeatureError, PickleError,
+} from "./errors.js";
+
+// Config: options → a validated TrainConfig, with the per-dataset presets of spec §2.5.
+export { availableModalities, CONDITIONS, type Condition, type FeatureNames, type Normalize, type TrainConfig } from "./config/types.js";
+export { checkCondition, isCondition, parseConditionList } from "./config/conditions.js";
+export { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES, type CommonDefaults, type DatasetPreset } from "./config/presets.js";
+export { checkTrainInputs, OPTION_FLAGS, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
+
+// Data: GCNet label and feature files → Dataset → padded batches; z-score; IEMOCAP folds; synthetic data.
+export {
+  MODALITIES, type Batch, type Dataset, type DatasetName, type FeatureFile, type LabelFile, type Modality,
+  type PerModality, type Task, type Video,
+} from "./data/types.js";
+export { readLabelFile } from "./data/labels.js";
+export { readFeatureFile } from "./data/features.js";
+export {
+  applyNormalization, checkDatasetName, DATASET_NAMES, defaultLabelFile, featurePaths, fitZscore,
+  iemocapSessionFolds, loadDataset, normalizeDataset, sessionOf, withSplits,
+  type Fold, type LoadDatasetOptions, type NormStats, type ZscoreStats,
+} from "./data/dataset.js";
+export { makeBatches, paddedLength } from "./data/batches.js";
+export {
+  SYNTHETIC_DATASET, SYNTHETIC_FEATURES, writeSyntheticDataset, type SyntheticOptions, type SyntheticSummary,
+} from "./data/synthetic.js";
+
+// Model: the typed parameter tree (spec §2).
+export { countParams, initParams, type DssrParams, type ModelShape } from "./model/params.js";
+
+// Train: the two-stage protocol of spec §2.5 under one condition.
+export { prepareData, train, type TrainHooks, type TrainResult } from "./train/loop.js";
+
+// Eval: the field's metrics (spec §2.6) and the three epoch selections.
+export { classificationMetrics, regressionMetrics } from "./eval/metrics.js";
+export { PAPER_PROTOCOL, RULE_SUMMARY, selectEpochs } from "./eval/selection.js";
+export {
+  SELECTION_RULES, type ClassificationMetrics, type EpochRecord, type LossParts, type Metrics,
+  type RegressionMetrics, type Selection, type SelectionRule, type Selections,
+} from "./eval/types.js";
+
+// Report: progress lines, results block, the paper-layout condition table, results.json.
+export {
+  formatConditionTable, formatEpochLine, formatResultsBlock, type ConditionRow, type EpochLineOptions,
+} from "./report/format.js";
+export {
+  dssrVersion, readResults, RESULTS_FORMAT, summarizeDataset, summarizeTimings, validateResults,
+  writeJsonAtomic, writeTextAtomic, type DatasetSummary, type ResultsJson, type Timings,
+} from "./report/results.js";
+
+// Runs: what `dssr train` and `dssr demo` call.
+export {
+  loadRunData, peakRssMB, resultsDocument, runTrain, type RunData, type RunTrainOptions, type RunTrainResult,
+} from "./run.js";
+export { DEMO_DEFAULTS, runDemo, type DemoHooks, type DemoOptions, type DemoResult, type DemoRun } from "./demo.js";
