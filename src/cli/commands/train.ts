@@ -49,7 +49,7 @@ export function registerTrain(program: Command, io: Io): void {
 /** Commander's parsed values → a resolved config (validated) plus the command-only settings. */
 export function trainOptionsFromFlags(v: Values) {
   const str = (k: string) => v[k] as string | undefined;
-  const int = (k: string) => v[k] as number | undefined;
+  const num = (k: string) => v[k] as number | undefined; // already parsed by integerArg/numberArg
   const a = str("test_condition");
   const b = str("condition");
   if (a !== undefined && b !== undefined && a !== b) {
@@ -65,17 +65,17 @@ export function trainOptionsFromFlags(v: Values) {
     labelFile: str("labelFile"),
     features,
     condition: a ?? b,
-    epochs: int("epochs"),
-    stageEpoch: int("stage_epoch"),
-    lr: int("lr"),
-    batchSize: int("batch_size"),
-    hidden: int("D_e"),
-    heads: int("heads"),
-    dropout: int("drop_rate"),
-    weightDecay: int("weightDecay"),
-    seed: int("seed"),
+    epochs: num("epochs"),
+    stageEpoch: num("stage_epoch"),
+    lr: num("lr"),
+    batchSize: num("batch_size"),
+    hidden: num("D_e"),
+    heads: num("heads"),
+    dropout: num("drop_rate"),
+    weightDecay: num("weightDecay"),
+    seed: num("seed"),
     normalize: str("normalize"),
     out: str("out") ?? null,
   };
-  return { config: resolveTrainConfig(opts), fold: int("fold"), quiet: v.quiet === true };
+  return { config: resolveTrainConfig(opts), fold: num("fold"), quiet: v.quiet === true };
 }
