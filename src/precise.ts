@@ -31,7 +31,7 @@
  * Ownership follows jax-js: every function consumes its argument. Take gradients under jit:
  * jax-js 0.1.25's eager grad leaks buffers through reciprocal/div (nn.softmax too).
  */
-import { np, nn, lax, type Arr } from "./engine.js";
+import { isConcrete, jit, np, nn, lax, type Arr } from "./engine.js";
 
 const LN2_HI = 6.93147180369123816490e-1; // ln 2 with 21 trailing zero bits: k·LN2_HI is exact
 const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
@@ -154,30 +154,53 @@ function erf64(x: Arr): Arr {
   return np.where(small, inner, np.where(neg, outer.ref.neg(), outer));
 }
 
+/*
+ * Called eagerly on a concrete array (the parity tests), each float64 composition runs as one
+ * jitted kernel: one dispatch instead of ~150. Under a trace (jit, grad) the composition is
+ * inlined instead: jax-js 0.1.25 differentiates a nested jit of exp64 wrongly (grad of
+ * jit(exp64) at 1 gives 4e153), while the inlined composition differentiates correctly.
+ */
+const exp64j = jit(exp64);
+const log64j = jit(log64);
+const erf64j = jit(erf64);
+const gelu64j = jit((x: Arr) => x.ref.mul(0.5).mul(erf64(x.mul(c(Math.SQRT1_2))).add(1)));
+const softmax64j = jit((x: Arr, axis: number) => {
+  const xMax = lax.stopGradient(x.ref.max(axis, { keepdims: true }));
+  const u = exp64(x.sub(xMax));
+  return u.ref.div(u.sum(axis, { keepdims: true }));
+}, { staticArgnums: [1] });
+const logSoftmax64j = jit((x: Arr, axis: number) => {
+  const xMax = lax.stopGradient(x.ref.max(axis, { keepdims: true }));
+  const shifted = x.sub(xMax);
+  return shifted.ref.sub(log64(exp64(shifted).sum(axis, { keepdims: true })));
+}, { staticArgnums: [1] });
+
 /** e^x; float64-accurate for float64 input (≈1 ulp), the native op otherwise. Consumes `x`. */
 export function exp(x: Arr): Arr {
-  return isF64(x) ? exp64(x) : np.exp(x);
+  return isF64(x) ? (isConcrete(x) ? exp64j(x) : exp64(x)) : np.exp(x);
 }
 
 /** Natural log (NaN for x < 0, -inf at 0); float64-accurate for float64 input. Consumes `x`. */
 export function log(x: Arr): Arr {
-  return isF64(x) ? log64(x) : np.log(x);
+  return isF64(x) ? (isConcrete(x) ? log64j(x) : log64(x)) : np.log(x);
 }
 
 /** The error function; float64-accurate for float64 input. Consumes `x`. */
 export function erf(x: Arr): Arr {
-  return isF64(x) ? erf64(x) : lax.erf(x);
+  return isF64(x) ? (isConcrete(x) ? erf64j(x) : erf64(x)) : lax.erf(x);
 }
 
 /** Exact (erf) GELU, 0.5·x·(1 + erf(x/√2)) as PyTorch computes it. Consumes `x`. */
 export function geluExact(x: Arr): Arr {
   if (!isF64(x)) return nn.gelu(x, { approximate: false });
+  if (isConcrete(x)) return gelu64j(x);
   return x.ref.mul(0.5).mul(erf64(x.mul(c(Math.SQRT1_2))).add(1));
 }
 
 /** Softmax along `axis` (max-subtracted, like torch.softmax). Consumes `x`. */
 export function softmax(x: Arr, axis: number = -1): Arr {
   if (!isF64(x)) return nn.softmax(x, axis);
+  if (isConcrete(x)) return softmax64j(x, axis);
   const xMax = lax.stopGradient(x.ref.max(axis, { keepdims: true }));
   const u = exp64(x.sub(xMax));
   return u.ref.div(u.sum(axis, { keepdims: true }));
@@ -186,6 +209,7 @@ export function softmax(x: Arr, axis: number = -1): Arr {
 /** Log-softmax along `axis`: (x - max) - log Σ exp(x - max), like torch.log_softmax. Consumes `x`. */
 export function logSoftmax(x: Arr, axis: number = -1): Arr {
   if (!isF64(x)) return nn.logSoftmax(x, axis);
+  if (isConcrete(x)) return logSoftmax64j(x, axis);
   const xMax = lax.stopGradient(x.ref.max(axis, { keepdims: true }));
   const shifted = x.sub(xMax);
   return shifted.ref.sub(log64(exp64(shifted).sum(axis, { keepdims: true })));
