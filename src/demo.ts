@@ -23,7 +23,7 @@ import { SELECTION_RULES } from "./eval/types.js";
 import { formatConditionTable, type ConditionRow } from "./report/format.js";
 import { writeJsonAtomic, writeTextAtomic } from "./report/results.js";
 import { loadRunData, prepareOutputFolder, resultsDocument } from "./run.js";
-import { train } from "./train/loop.js";
+import { trainConditions } from "./train/loop.js";
 
 /** The demo's defaults, in one place (see the module comment). */
 export const DEMO_DEFAULTS = Object.freeze({
@@ -143,17 +143,27 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // Normalisation is fitted on the training split, which no condition changes: load once.
     const prepared = loadRunData(configFor(dataDir, conditions[0], null));
     const runs: DemoRun[] = [];
-    for (const [i, condition] of conditions.entries()) {
+    // Stage 1 does not depend on the condition: it is trained once and shared (trainConditions).
+    const results = await trainConditions(
+      configFor(dataDir, conditions[0], null),
+      conditions,
+      {
+        onCondition: (condition, i) =>
+          d.hooks?.onConditionStart?.(condition, i, conditions.length, configFor(dataDir, condition, null)),
+        ...(d.hooks?.onEpoch ? { onEpoch: d.hooks.onEpoch } : {}),
+      },
+      prepared,
+    );
+    for (const result of results) {
+      const condition = result.config.condition;
       const runOut = out === null ? null : join(out, condition);
       const config = configFor(dataDir, condition, runOut);
-      d.hooks?.onConditionStart?.(condition, i, conditions.length, config);
-      const result = await train(config, d.hooks?.onEpoch ? { onEpoch: d.hooks.onEpoch } : {}, prepared);
       tree.dispose(result.params as never);
       let resultsPath: string | null = null;
       if (runOut !== null) {
         prepareOutputFolder(runOut);
         resultsPath = join(runOut, "results.json");
-        await writeJsonAtomic(resultsPath, resultsDocument(result));
+        await writeJsonAtomic(resultsPath, resultsDocument({ ...result, config }));
       }
       const run: DemoRun = {
         condition,

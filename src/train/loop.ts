@@ -71,6 +71,11 @@ function scalar(v: number): Arr {
 class GroupSteps {
   private counts = new Map<string, number>();
   constructor(private adam: AdamConfig) {}
+  clone(): GroupSteps {
+    const c = new GroupSteps(this.adam);
+    c.counts = new Map(this.counts);
+    return c;
+  }
   next(group: string): GroupScalars {
     const t = (this.counts.get(group) ?? 0) + 1;
     this.counts.set(group, t);
@@ -120,6 +125,44 @@ export async function train(
   hooks: TrainHooks = {},
   data?: { dataset: Dataset; normalization: NormStats },
 ): Promise<TrainResult> {
+  const [result] = await trainConditions(config, [config.condition], hooks, data);
+  return result;
+}
+
+/**
+ * Seeded streams per epoch, so that an epoch's batch order and dropout keys depend only on
+ * (seed, epoch, batch): stage 2 of any condition can start from a stage-1 snapshot and see exactly
+ * what a separate run would have seen.
+ */
+function epochRng(seed: number, epoch: number) {
+  return mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
+}
+
+/** The stage-1 state every condition shares (stage 1 trains on all modalities, spec §2.2). */
+interface Stage1State {
+  trainable: Stage1Trainable;
+  moments: Moments<Stage1Trainable>;
+  history: EpochRecord[];
+  steps: GroupSteps;
+  compileSeconds: number;
+}
+
+/**
+ * Train DSSR under several conditions. Stage 1 does not depend on the condition, and its data
+ * order and dropout keys come from per-epoch seeded streams, so it is trained once and every
+ * condition continues from the same stage-1 weights, Adam moments and step counts — the same
+ * numbers separate runs would produce, for one stage-1 cost instead of one per condition.
+ */
+export async function trainConditions(
+  config: TrainConfig,
+  conditions: readonly TrainConfig["condition"][],
+  hooks: TrainHooks & {
+    onCondition?: (condition: TrainConfig["condition"], index: number) => void;
+    /** Called as each condition finishes, before the next starts (write its results here). */
+    onResult?: (result: TrainResult) => void;
+  } = {},
+  data?: { dataset: Dataset; normalization: NormStats },
+): Promise<TrainResult[]> {
   await initEngine();
   const t0 = performance.now();
   const { dataset, normalization } = data ?? prepareData(config);
@@ -131,142 +174,159 @@ export async function train(
     depth: 4,
   };
   const adam: AdamConfig = { ...ADAM_DEFAULTS, lr: config.lr, weightDecay: config.weightDecay };
-  const cfg: StepConfig = {
-    task: dataset.task,
-    nClasses: dataset.nClasses,
-    heads: config.heads,
-    dropout: config.dropout,
-    adam,
-  };
-  const available = availableModalities(config.condition);
+  const cfg: StepConfig = { task: dataset.task, nClasses: dataset.nClasses, heads: config.heads, dropout: config.dropout, adam };
   const S = paddedLength(dataset);
   const B = config.batchSize;
-  const shuffleRng = mulberry32(config.seed);
-  const keyRng = mulberry32(config.seed ^ 0x5eed);
   const evalBatches = {
     val: makeBatches(dataset, dataset.splits.val, { batchSize: B, padTo: S }),
     test: makeBatches(dataset, dataset.splits.test, { batchSize: B, padTo: S }),
   };
   hooks.onStart?.({ dataset, shape, batchShape: [B, S] });
-
-  const steps = compileSteps(cfg, available);
-  const groupSteps = new GroupSteps(adam);
-  let params = initParams(shape, config.seed, np.float32);
-  let t1: Stage1Trainable | null = splitStage1(params);
-  let m1: Moments<Stage1Trainable> | null = adamInit(t1);
-  let t2: Stage2Trainable | null = null;
-  let m2: Moments<Stage2Trainable> | null = null;
-  let frozen: Stage2Frozen | null = null;
-  let dclState = initialDclState();
-  let centres: PerModality<Arr> | null = null;
   const C = dclClassCount(dataset.task, dataset.nClasses);
-  const history: EpochRecord[] = [];
-  let compileSeconds = 0;
-
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    const stage: 1 | 2 = epoch < config.stageEpoch ? 1 : 2;
-    const te = performance.now();
-    if (stage === 2 && t2 === null) {
-      // Stage switch: stage 2 continues from the last stage-1 weights; the heads keep their
-      // Adam moments (one optimizer for the run), the subtle modules start theirs at zero.
-      params = { ...params, salient: t1!.salient, heads: t1!.heads };
-      [t2, frozen] = splitStage2(params, available);
-      const fresh = adamInit({ core: t2.core, generation: t2.generation });
-      m2 = {
-        m: { heads: m1!.m.heads, core: fresh.m.core, generation: fresh.m.generation },
-        v: { heads: m1!.v.heads, core: fresh.v.core, generation: fresh.v.generation },
-      };
-      tree.dispose([m1!.m.salient, m1!.v.salient] as never);
-      t1 = null;
-      m1 = null;
+  const trainBatches = (epoch: number) =>
+    makeBatches(dataset, dataset.splits.train, { batchSize: B, padTo: S, rng: epochRng(config.seed, epoch) });
+  const stepKey = (epoch: number, b: number) => random.key(Math.floor(epochRng(config.seed ^ 0x5eed, epoch * 4099 + b)() * 2 ** 31));
+  const evaluate = (batches: Batch[], predict: (x: PerModality<Arr>, umask: Arr) => Arr): Metrics | null => {
+    if (batches.length === 0) return null;
+    const preds: number[] = [];
+    const labels: number[] = [];
+    for (const b of batches) {
+      const arrs = toArrays(b, dataset.dims);
+      arrs.labels.dispose();
+      collect(predict(arrs.x, arrs.umask).dataSync() as Float32Array, b, dataset.nClasses, preds, labels);
     }
-    const trainBatches = makeBatches(dataset, dataset.splits.train, { batchSize: B, padTo: S, rng: shuffleRng });
-    const sums: LossParts = { total: 0, task: 0, taskA: 0, taskT: 0, taskV: 0, dcl: stage === 1 ? 0 : null, rec: stage === 2 ? 0 : null };
-    let weight = 0;
-    for (const b of trainBatches) {
-      const tStep = performance.now();
-      const key = random.key(Math.floor(keyRng() * 2 ** 31));
-      let parts: LossParts;
-      if (stage === 1) {
-        const inp = dclBatchInputs(dataset.task, dataset.nClasses, b.labels, b.umask, dclState, config.hidden);
-        const f32 = (a: Float64Array, s: number[]) => np.array(Float32Array.from(a), { dtype: np.float32 }).reshape(s);
-        const dcl: DclArrays = {
-          classMask: f32(inp.classMask, [B * S, C]),
-          topk: f32(inp.topk, [C]),
-          momentum: scalar(inp.momentum),
-          centres: centres ?? {
-            a: f32(inp.centres.a, [C, config.hidden]),
-            t: f32(inp.centres.t, [C, config.hidden]),
-            v: f32(inp.centres.v, [C, config.hidden]),
-          },
-        };
-        const sc = { salient: groupSteps.next("salient"), heads: groupSteps.next("heads") };
-        const out = steps.train1(t1!, m1!, toArrays(b, dataset.dims), dcl, sc, key);
-        t1 = out.trainable;
-        m1 = out.moments;
-        centres = out.centres;
-        dclState = { batchCount: dclState.batchCount + 1, centres: null };
-        parts = lossParts(out.losses, 1);
-      } else {
-        const sc = {
-          heads: groupSteps.next("heads"),
-          core: groupSteps.next("subtle"),
-          generation: Object.fromEntries(available.map((m) => [m, groupSteps.next(`generation.${m}`)])),
-        };
-        const out = steps.train2(t2!, m2!, tree.ref(frozen!), toArrays(b, dataset.dims), sc, key);
-        t2 = out.trainable;
-        m2 = out.moments;
-        parts = lossParts(out.losses, 2);
-      }
-      if (epoch === 0 && b === trainBatches[0]) compileSeconds += (performance.now() - tStep) / 1000;
-      if (epoch === config.stageEpoch && b === trainBatches[0]) compileSeconds += (performance.now() - tStep) / 1000;
-      const n = b.lengths.reduce((a, c) => a + c, 0);
-      weight += n;
-      for (const k of Object.keys(sums) as (keyof LossParts)[]) {
-        if (sums[k] !== null) (sums[k] as number) += (parts[k] as number) * n;
-      }
-    }
+    return dataset.task === "regression" ? regressionMetrics(preds, labels) : classificationMetrics(preds, labels, dataset.nClasses);
+  };
+  const finishEpoch = (epoch: number, stage: 1 | 2, sums: LossParts, weight: number, te: number, predict: (x: PerModality<Arr>, u: Arr) => Arr): EpochRecord => {
     const trainLoss = Object.fromEntries(
       Object.entries(sums).map(([k, v]) => [k, v === null ? null : v / Math.max(weight, 1)]),
     ) as unknown as LossParts;
-    const evaluate = (batches: Batch[]): Metrics | null => {
-      if (batches.length === 0) return null;
-      const nOut = dataset.nClasses;
-      const preds: number[] = [];
-      const labels: number[] = [];
-      for (const b of batches) {
-        const arrs = toArrays(b, dataset.dims);
-        arrs.labels.dispose();
-        const pred =
-          stage === 1
-            ? steps.eval1(tree.ref(t1!), arrs.x, arrs.umask)
-            : disposeExtras(steps.eval2(tree.ref(t2!), tree.ref(frozen!), arrs.x, arrs.umask));
-        collect(pred.dataSync() as Float32Array, b, nOut, preds, labels);
-      }
-      return dataset.task === "regression"
-        ? regressionMetrics(preds, labels)
-        : classificationMetrics(preds, labels, dataset.nClasses);
-    };
-    const val = evaluate(evalBatches.val);
-    const test = evaluate(evalBatches.test)!;
-    const record: EpochRecord = { epoch, stage, trainLoss, val, test, seconds: (performance.now() - te) / 1000 };
-    history.push(record);
+    const val = evaluate(evalBatches.val, predict);
+    const test = evaluate(evalBatches.test, predict)!;
+    return { epoch, stage, trainLoss, val, test, seconds: (performance.now() - te) / 1000 };
+  };
+  const emptySums = (stage: 1 | 2): LossParts => ({ total: 0, task: 0, taskA: 0, taskT: 0, taskV: 0, dcl: stage === 1 ? 0 : null, rec: stage === 2 ? 0 : null });
+  const accumulate = (sums: LossParts, parts: LossParts, n: number) => {
+    for (const k of Object.keys(sums) as (keyof LossParts)[]) if (sums[k] !== null) (sums[k] as number) += (parts[k] as number) * n;
+  };
+
+  // ---- Stage 1, once (spec §2.2) ----
+  const stage1Steps = compileSteps(cfg, ["a", "t", "v"]);
+  const params0 = initParams(shape, config.seed, np.float32);
+  const s1: Stage1State = {
+    trainable: splitStage1(params0),
+    moments: adamInit(splitStage1(params0)),
+    history: [],
+    steps: new GroupSteps(adam),
+    compileSeconds: 0,
+  };
+  let centres: PerModality<Arr> | null = null;
+  let dclState = initialDclState();
+  const stage1Epochs = Math.min(config.stageEpoch, config.epochs);
+  for (let epoch = 0; epoch < stage1Epochs; epoch++) {
+    const te = performance.now();
+    const sums = emptySums(1);
+    let weight = 0;
+    trainBatches(epoch).forEach((b, bi) => {
+      const tStep = performance.now();
+      const inp = dclBatchInputs(dataset.task, dataset.nClasses, b.labels, b.umask, dclState, config.hidden);
+      const f32 = (a: Float64Array, sh: number[]) => np.array(Float32Array.from(a), { dtype: np.float32 }).reshape(sh);
+      const dcl: DclArrays = {
+        classMask: f32(inp.classMask, [B * S, C]),
+        topk: f32(inp.topk, [C]),
+        momentum: scalar(inp.momentum),
+        centres: centres ?? {
+          a: f32(inp.centres.a, [C, config.hidden]),
+          t: f32(inp.centres.t, [C, config.hidden]),
+          v: f32(inp.centres.v, [C, config.hidden]),
+        },
+      };
+      const sc = { salient: s1.steps.next("salient"), heads: s1.steps.next("heads") };
+      const out = stage1Steps.train1(s1.trainable, s1.moments, toArrays(b, dataset.dims), dcl, sc, stepKey(epoch, bi));
+      s1.trainable = out.trainable;
+      s1.moments = out.moments;
+      centres = out.centres;
+      // spec §2.4: the centres are updated on training batches only; the count drives μ.
+      dclState = { batchCount: dclState.batchCount + 1, centres: dclState.centres };
+      if (dclState.batchCount === 1) dclState = { batchCount: 1, centres: { a: new Float64Array(0), t: new Float64Array(0), v: new Float64Array(0) } };
+      const parts = lossParts(out.losses, 1);
+      if (epoch === 0 && bi === 0) s1.compileSeconds += (performance.now() - tStep) / 1000;
+      const n = b.lengths.reduce((a, c) => a + c, 0);
+      weight += n;
+      accumulate(sums, parts, n);
+    });
+    const record = finishEpoch(epoch, 1, sums, weight, te, (x, u) => stage1Steps.eval1(tree.ref(s1.trainable), x, u));
+    s1.history.push(record);
     hooks.onEpoch?.(record, config);
   }
-  if (t1) params = { ...params, salient: t1.salient, heads: t1.heads };
-  if (t2) params = joinStage2(t2, frozen!);
   if (centres) tree.dispose(centres as never);
-  return {
-    config,
-    dataset,
-    normalization,
-    shape,
-    params,
-    history,
-    selections: selectEpochs(history),
-    compileSeconds,
-    totalSeconds: (performance.now() - t0) / 1000,
-  };
+
+  // ---- Stage 2, per condition, from the shared stage-1 state (spec §2.3) ----
+  const results: TrainResult[] = [];
+  for (const [ci, condition] of conditions.entries()) {
+    hooks.onCondition?.(condition, ci);
+    const tc = performance.now();
+    const runConfig = { ...config, condition };
+    const available = availableModalities(condition);
+    const steps = compileSteps(cfg, available);
+    const groupSteps = s1.steps.clone();
+    const stage1 = tree.ref(s1.trainable);
+    let params: DssrParams = { salient: stage1.salient, heads: stage1.heads, subtle: tree.ref(params0.subtle) };
+    const history = [...s1.history];
+    let compileSeconds = s1.compileSeconds;
+    if (config.epochs > stage1Epochs) {
+      let [t2, frozen] = splitStage2(params, available);
+      // One optimizer for the run: the heads keep their stage-1 moments; the subtle modules start at zero.
+      const fresh = adamInit({ core: t2.core, generation: t2.generation });
+      let m2: Moments<Stage2Trainable> = {
+        m: { heads: tree.ref(s1.moments.m.heads), core: fresh.m.core, generation: fresh.m.generation },
+        v: { heads: tree.ref(s1.moments.v.heads), core: fresh.v.core, generation: fresh.v.generation },
+      };
+      for (let epoch = stage1Epochs; epoch < config.epochs; epoch++) {
+        const te = performance.now();
+        const sums = emptySums(2);
+        let weight = 0;
+        trainBatches(epoch).forEach((b, bi) => {
+          const tStep = performance.now();
+          const sc = {
+            heads: groupSteps.next("heads"),
+            core: groupSteps.next("subtle"),
+            generation: Object.fromEntries(available.map((m) => [m, groupSteps.next(`generation.${m}`)])),
+          };
+          const out = steps.train2(t2, m2, tree.ref(frozen), toArrays(b, dataset.dims), sc, stepKey(epoch, bi));
+          t2 = out.trainable;
+          m2 = out.moments;
+          const parts = lossParts(out.losses, 2);
+          if (epoch === stage1Epochs && bi === 0) compileSeconds += (performance.now() - tStep) / 1000;
+          const n = b.lengths.reduce((a, c) => a + c, 0);
+          weight += n;
+          accumulate(sums, parts, n);
+        });
+        const record = finishEpoch(epoch, 2, sums, weight, te, (x, u) =>
+          disposeExtras(steps.eval2(tree.ref(t2), tree.ref(frozen), x, u)),
+        );
+        history.push(record);
+        hooks.onEpoch?.(record, runConfig);
+      }
+      tree.dispose(m2 as never);
+      params = joinStage2(t2, frozen);
+    }
+    const result: TrainResult = {
+      config: runConfig,
+      dataset,
+      normalization,
+      shape,
+      params,
+      history,
+      selections: selectEpochs(history),
+      compileSeconds,
+      totalSeconds: (performance.now() - (ci === 0 ? t0 : tc)) / 1000,
+    };
+    results.push(result);
+    hooks.onResult?.(result);
+  }
+  tree.dispose([s1.trainable, s1.moments, params0.subtle] as never);
+  return results;
 }
 
 function disposeExtras(p: { prediction: Arr; unimodal: PerModality<Arr>; alpha: Arr; headWeights: PerModality<Arr> }): Arr {
