@@ -6,7 +6,7 @@
  * `-`, either spelling of a flag is accepted (`--stage-epoch`, `--batch-size`, `--data_dir`).
  */
 import { ConfigError } from "../errors.js";
-import { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES } from "../config/presets.js";
+import { COMMON_DEFAULTS, DATASET_PRESETS, describeRunPresets, RELEASE_FEATURES, RUN_PRESET_NAMES } from "../config/presets.js";
 import { CONDITIONS } from "../config/types.js";
 
 export type FlagKind = "int" | "number" | "string" | "boolean";
@@ -24,6 +24,8 @@ const preset = (k: "lr" | "batchSize" | "epochs" | "stageEpoch"): string =>
   `MOSI ${DATASET_PRESETS.CMUMOSI[k]}, MOSEI ${DATASET_PRESETS.CMUMOSEI[k]}, IEMOCAP ${DATASET_PRESETS.IEMOCAPFour[k]}`;
 
 export const TRAIN_FLAGS: readonly FlagRow[] = [
+  { flag: "--preset <name>", kind: "string", release: false, help: `the release's run script for a dataset, ${RUN_PRESET_NAMES.join(" | ")} (${describeRunPresets()}); a config file and flags override it` },
+  { flag: "--config <file>", kind: "string", release: false, help: "JSON object of training options (TrainConfig fields, e.g. a results.json's config; relative paths from the file's folder); overrides --preset, flags override it" },
   { flag: "--dataset <name>", kind: "string", release: true, help: "CMUMOSI, CMUMOSEI, IEMOCAPFour or IEMOCAPSix (required)" },
   { flag: "--data-dir <dir>", kind: "string", release: false, help: "folder holding the label file and features/<folder>/{audio,text,video}.pkl (required)" },
   { flag: "--label-file <file>", kind: "string", release: false, help: "label pickle (default: <data-dir>/<dataset>_features_raw_{2,4,6}way.pkl)" },

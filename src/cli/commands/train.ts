@@ -4,10 +4,11 @@ import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "../../c
 import { formatEpochLine, formatResultsBlock } from "../../report/format.js";
 import { runTrain } from "../../run.js";
 import { ConfigError } from "../../errors.js";
+import { mergeOptionLayers, presetLayer, readConfigFile, type OptionLayer } from "../../config/layers.js";
 import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
 import { formatConfig, formatDataLine, formatSeconds, type Io } from "../print.js";
 
-type Values = Record<string, string | number | boolean | undefined>;
+export type Values = Record<string, string | number | boolean | undefined>;
 
 export function registerTrain(program: Command, io: Io): void {
   const cmd = program
@@ -16,7 +17,9 @@ export function registerTrain(program: Command, io: Io): void {
     .addHelpText(
       "after",
       "\nFlags spelled with _ or - are both accepted (--stage_epoch, --stage-epoch).\n" +
-        "Example: dssr train --dataset CMUMOSI --data-dir ~/GCNet/dataset/CMUMOSI --test_condition at --out runs/mosi-at",
+        "Options layer as: dataset defaults < --preset < --config FILE.json < flags.\n" +
+        "Example: dssr train --dataset CMUMOSI --data-dir ~/GCNet/dataset/CMUMOSI --test_condition at --out runs/mosi-at\n" +
+        "         dssr train --preset mosi --data-dir ~/GCNet/dataset/CMUMOSI --test_condition at",
     );
   for (const row of TRAIN_FLAGS) {
     const opt = new Option(row.flag, row.help);
@@ -46,8 +49,8 @@ export function registerTrain(program: Command, io: Io): void {
   });
 }
 
-/** Commander's parsed values → a resolved config (validated) plus the command-only settings. */
-export function trainOptionsFromFlags(v: Values) {
+/** The training options the flags set (unset flags are undefined): the top layer of layers.ts. */
+export function flagOptions(v: Values): Partial<TrainOptions> {
   const str = (k: string) => v[k] as string | undefined;
   const num = (k: string) => v[k] as number | undefined; // already parsed by integerArg/numberArg
   const a = str("test_condition");
@@ -59,9 +62,9 @@ export function trainOptionsFromFlags(v: Values) {
   if (str("audioFeature") !== undefined) features.audio = str("audioFeature");
   if (str("textFeature") !== undefined) features.text = str("textFeature");
   if (str("videoFeature") !== undefined) features.video = str("videoFeature");
-  const opts: TrainOptions = {
-    dataset: str("dataset") ?? "",
-    dataDir: str("dataDir") ?? "",
+  return {
+    dataset: str("dataset"),
+    dataDir: str("dataDir"),
     labelFile: str("labelFile"),
     features,
     condition: a ?? b,
@@ -75,7 +78,26 @@ export function trainOptionsFromFlags(v: Values) {
     weightDecay: num("weightDecay"),
     seed: num("seed"),
     normalize: str("normalize"),
-    out: str("out") ?? null,
+    out: str("out"),
   };
-  return { config: resolveTrainConfig(opts), fold: num("fold"), quiet: v.quiet === true };
+}
+
+/** dataset defaults < `--preset` < `--config FILE.json` < flags (config/layers.ts), merged. */
+export function layeredOptions(v: Values): TrainOptions {
+  const layers: OptionLayer[] = [];
+  if (typeof v.preset === "string") layers.push(presetLayer(v.preset));
+  if (typeof v.config === "string") layers.push(readConfigFile(v.config));
+  layers.push({ source: "the command line", options: flagOptions(v) });
+  const merged = mergeOptionLayers(layers);
+  return { ...merged, dataset: merged.dataset ?? "", dataDir: merged.dataDir ?? "" };
+}
+
+/** Commander's parsed values → a resolved config (validated) plus the command-only settings. */
+export function trainOptionsFromFlags(v: Values) {
+  const opts = layeredOptions(v);
+  return {
+    config: resolveTrainConfig({ ...opts, out: opts.out ?? null }),
+    fold: v.fold as number | undefined,
+    quiet: v.quiet === true,
+  };
 }
