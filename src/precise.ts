@@ -37,7 +37,21 @@ const LN2_HI = 6.93147180369123816490e-1; // ln 2 with 21 trailing zero bits: kÂ
 const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
 const SQRT2 = Math.SQRT2;
 
-const isF64 = (x: Arr) => x.dtype === np.float64;
+let exactFloat64 = true;
+
+/**
+ * Turn the float64-accurate compositions off (float64 arrays then use the native, float32-accurate
+ * transcendentals) or back on; returns the previous setting. For one use: differentiating the whole
+ * model in float64, where jax-js 0.1.25 makes the exact compositions too slow to trace (an eager
+ * stage-2 gradient took over 10 minutes) â€” see test/golden/parity.test.ts.
+ */
+export function setExactFloat64(on: boolean): boolean {
+  const was = exactFloat64;
+  exactFloat64 = on;
+  return was;
+}
+
+const isF64 = (x: Arr) => exactFloat64 && x.dtype === np.float64;
 
 /**
  * A float64 scalar constant. Plain JS numbers are not enough: under `jit`, jax-js 0.1.25 turns

@@ -2,10 +2,12 @@
  * One training run end to end, as the `dssr train` command does it: check the inputs, load and
  * normalise the data (one IEMOCAP leave-one-session-out fold if asked), train and evaluate
  * (train/loop.ts), build the results document and, if the config names an output folder, write
- * `<out>/results.json` atomically, only once the run has succeeded.
+ * `<out>/results.json` atomically, only once the run has succeeded; with `saveModel`, save the
+ * trained model (checkpoint/model-file.ts) as well.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { saveTrainResult } from "./checkpoint/model-file.js";
 import { checkTrainInputs } from "./config/resolve.js";
 import type { TrainConfig } from "./config/types.js";
 import { iemocapSessionFolds, loadDataset, normalizeDataset, withSplits, type NormStats } from "./data/dataset.js";
@@ -23,6 +25,11 @@ export interface RunTrainOptions {
    */
   fold?: number;
   hooks?: TrainHooks;
+  /**
+   * Save the trained model here (checkpoint/model-file.ts: model.safetensors + model.json) once the
+   * run has succeeded. The folder is created before training, so an unwritable path fails early.
+   */
+  saveModel?: string;
 }
 
 export interface RunTrainResult {
@@ -30,6 +37,8 @@ export interface RunTrainResult {
   results: ResultsJson;
   /** Where results.json was written, or null when `config.out` is null. */
   resultsPath: string | null;
+  /** The model folder written (`saveModel`), or null. */
+  modelDir: string | null;
 }
 
 export interface RunData {
@@ -104,6 +113,7 @@ export async function runTrain(config: TrainConfig, opts: RunTrainOptions = {}):
     throw new ConfigError(`fold (--fold) must be a session number (IEMOCAP: 1..5), got ${opts.fold}`);
   }
   if (config.out !== null) prepareOutputFolder(config.out);
+  if (opts.saveModel !== undefined) prepareOutputFolder(opts.saveModel);
   const data = loadRunData(config, opts.fold);
   const result = await train(config, opts.hooks ?? {}, data);
   const results = resultsDocument(result, opts.fold === undefined ? {} : { fold: opts.fold });
@@ -112,5 +122,10 @@ export async function runTrain(config: TrainConfig, opts: RunTrainOptions = {}):
     resultsPath = join(config.out, "results.json");
     await writeJsonAtomic(resultsPath, results);
   }
-  return { result, results, resultsPath };
+  let modelDir: string | null = null;
+  if (opts.saveModel !== undefined) {
+    await saveTrainResult(opts.saveModel, result, opts.fold === undefined ? {} : { fold: opts.fold });
+    modelDir = opts.saveModel;
+  }
+  return { result, results, resultsPath, modelDir };
 }
