@@ -96,7 +96,8 @@ function read(a: Arr): Float64Array {
 /** Worst relative error seen per tolerance class, printed at the end (for the notes). */
 const worst = new Map<number, { err: number; name: string }>();
 function track(tol: number, err: number, name: string) {
-  if (!(worst.get(tol)?.err ?? -1 >= err)) worst.set(tol, { err, name });
+  const current = worst.get(tol);
+  if (!current || err > current.err) worst.set(tol, { err, name });
 }
 
 function expectClose(name: string, actual: Arr, expected: Encoded, valid?: Float64Array, tol = TOL) {
