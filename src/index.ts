@@ -1,7 +1,7 @@
 /**
  * dssr's public API: re-exports only, in the order data flows through a run —
- * errors and config, data, model, train, eval, report, then the end-to-end runs (train, demo)
- * that the command line calls. Nothing else under src/ is public.
+ * errors and config, data, model, train, checkpoints and prediction, eval, report, then the
+ * end-to-end runs (train, demo) that the command line calls. Nothing else under src/ is public.
  */
 
 // Errors: a DssrError is an expected failure (bad file, bad option) that names what and where.
@@ -13,7 +13,13 @@ export {
 // Config: options → a validated TrainConfig, with the per-dataset presets of spec §2.5.
 export { availableModalities, CONDITIONS, type Condition, type FeatureNames, type Normalize, type TrainConfig } from "./config/types.js";
 export { checkCondition, isCondition, parseConditionList } from "./config/conditions.js";
-export { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES, type CommonDefaults, type DatasetPreset } from "./config/presets.js";
+export {
+  COMMON_DEFAULTS, DATASET_PRESETS, describeRunPresets, RELEASE_FEATURES, RUN_PRESET_NAMES, RUN_PRESETS,
+  type CommonDefaults, type DatasetPreset, type RunPreset, type RunPresetName,
+} from "./config/presets.js";
+export {
+  CONFIG_FILE_KEYS, mergeOptionLayers, presetLayer, readConfigFile, runPreset, type OptionLayer,
+} from "./config/layers.js";
 export { checkTrainInputs, OPTION_FLAGS, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
 
 // Data: GCNet label and feature files → Dataset → padded batches; z-score; IEMOCAP folds; synthetic data.
@@ -39,6 +45,27 @@ export { countParams, initParams, type DssrParams, type ModelShape } from "./mod
 // Train: the two-stage protocol of spec §2.5 under one condition.
 export { prepareData, train, type TrainHooks, type TrainResult } from "./train/loop.js";
 
+// Checkpoints: a trained model as model.safetensors (PyTorch state_dict names) + model.json.
+export {
+  decodeSafetensors, encodeSafetensors, readSafetensors, tensor, writeSafetensors,
+  type Safetensors, type SafetensorsDtype, type Tensor,
+} from "./checkpoint/safetensors.js";
+export {
+  finalStage, loadModel, MODEL_FORMAT, MODEL_JSON, readModelJson, saveModel, saveTrainResult, validateModelJson,
+  WEIGHTS_FILE, type LoadedModel, type ModelFiles, type ModelJson, type ModelToSave,
+} from "./checkpoint/model-file.js";
+
+// Predict and evaluate with a saved model: any subset of modalities per utterance.
+export {
+  conditionOf, evaluate, predict, type EvaluatedUtterance, type EvaluateResult, type PredictModel,
+  type PredictOptions, type PredictResult, type PredictUtterance, type PredictVideo, type SplitName,
+  type UtterancePrediction, type VideoPrediction,
+} from "./predict.js";
+export {
+  parsePredictJson, predictInputFromFiles, readPredictJson, readPredictPickles, splitVideoIds,
+  type PicklePredictInput, type PicklePredictOptions,
+} from "./predict-input.js";
+
 // Eval: the field's metrics (spec §2.6) and the three epoch selections.
 export { classificationMetrics, regressionMetrics } from "./eval/metrics.js";
 export { PAPER_PROTOCOL, RULE_SUMMARY, selectEpochs } from "./eval/selection.js";
@@ -53,11 +80,18 @@ export {
 } from "./report/format.js";
 export {
   dssrVersion, readResults, RESULTS_FORMAT, summarizeDataset, summarizeTimings, validateResults,
-  writeJsonAtomic, writeTextAtomic, type DatasetSummary, type ResultsJson, type Timings,
+  writeJsonAtomic, writeJsonAtomicSync, writeTextAtomic, type DatasetSummary, type ResultsJson, type Timings,
 } from "./report/results.js";
+export {
+  aggregateTable, formatTable, formatTableCsv, formatTableMarkdown, TABLE_COLUMNS, TABLE_FORMATS, TABLE_JSON_FORMAT,
+  tableJson, type Column, type Stat, type Table, type TableFormat, type TableRun, type TableSection,
+} from "./report/table.js";
 
-// Runs: what `dssr train` and `dssr demo` call.
+// Runs: what `dssr train`, `dssr table` and `dssr demo` call.
 export {
   loadRunData, peakRssMB, resultsDocument, runTrain, type RunData, type RunTrainOptions, type RunTrainResult,
 } from "./run.js";
+export {
+  buildTable, tableRunDir, type BuildTableResult, type TableHooks, type TableOptions,
+} from "./table.js";
 export { DEMO_DEFAULTS, runDemo, type DemoHooks, type DemoOptions, type DemoResult, type DemoRun } from "./demo.js";

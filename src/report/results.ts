@@ -8,7 +8,7 @@
  * as null, as JSON.stringify does, and `readResults` turns it back into NaN.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -152,6 +152,36 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const text = JSON.stringify(value, null, 2);
   if (text === undefined) throw new TypeError(`writeJsonAtomic: ${typeof value} is not JSON`);
   await writeTextAtomic(path, text + "\n");
+}
+
+/**
+ * writeJsonAtomic, synchronously: for callers inside a synchronous stretch of work (a training
+ * loop's per-condition callback), where an async write would not run until the loop ends.
+ */
+export function writeJsonAtomicSync(path: string, value: unknown): void {
+  const text = JSON.stringify(value, null, 2);
+  if (text === undefined) throw new TypeError(`writeJsonAtomicSync: ${typeof value} is not JSON`);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx");
+    writeFileSync(fd, text + "\n", "utf8");
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: the original error is the one to report
+      }
+    }
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot write ${path}: ${code ?? (e as Error).message}`, path);
+  }
 }
 
 /** Reads and checks a results document; any problem is a DssrError naming the file. */

@@ -1,0 +1,342 @@
+/**
+ * The paper's Table 1 workflow (spec §2.5, §2.6, §3): every condition of a dataset (all seven by
+ * default), optionally several seeds and, for IEMOCAP, the five leave-one-session-out folds, summed
+ * up in the paper's layout once per selection rule (report/table.ts).
+ *
+ * Two ways to get the runs:
+ * - train them: per (fold, seed), stage 1 is trained once and every condition's stage 2 continues
+ *   from it (trainConditions; the same numbers as separate runs, for one stage-1 cost), or, with
+ *   `shareStage1: false`, each condition is trained on its own (train). With `out`, each run's
+ *   results.json is written atomically as soon as that condition finishes, to
+ *   `<out>/<condition>[/seed-<seed>][/fold-<fold>]/results.json` (the seed level only when there
+ *   are several seeds), so a long table can be stopped and resumed (`resume`).
+ * - collect them (`from`): every `results.json` under `<from>/<condition>/` (at any depth up to
+ *   three folders), as `dssr train --out` or an earlier table wrote them; the seed, fold and
+ *   condition come from each document, not from the folder names.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
+import { CONDITIONS, type Condition, type TrainConfig } from "./config/types.js";
+import { sessionOf, taskOf } from "./data/dataset.js";
+import { readLabelFile } from "./data/labels.js";
+import { tree } from "./engine.js";
+import { ConfigError, FileError } from "./errors.js";
+import type { EpochRecord } from "./eval/types.js";
+import { readResults, writeJsonAtomicSync, writeTextAtomic } from "./report/results.js";
+import {
+  aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
+} from "./report/table.js";
+import { loadRunData, prepareOutputFolder, resultsDocument } from "./run.js";
+import { train, trainConditions, type TrainResult } from "./train/loop.js";
+
+export interface TableOptions {
+  /**
+   * Train the runs: the options every run shares (dataset, dataDir, epochs, …, already layered
+   * from preset, config file and flags). `condition` is ignored (see `conditions`); `seed` is the
+   * seed when `seeds` is not given; `out` is ignored (see `out` below).
+   */
+  train?: TrainOptions;
+  /** Or collect the runs from `<from>/<condition>/**\/results.json`. Exactly one of train/from. */
+  from?: string;
+  /** Training: default all seven. Collecting: default every condition found; given, all must be there. */
+  conditions?: readonly Condition[];
+  /** Training: default [the config's seed]. Collecting: default all found; given, all must be there. */
+  seeds?: readonly number[];
+  /** IEMOCAP leave-one-session-out folds (held-out sessions). Training: default every session. */
+  folds?: readonly number[];
+  /** Train stage 1 once per (fold, seed) and share it across conditions (default true). */
+  shareStage1?: boolean;
+  /**
+   * Training: write each run's results.json under this folder as it finishes; both modes write
+   * `table.md`, `table.csv` and `table.json` here at the end. Default: nothing written.
+   */
+  out?: string | null;
+  /**
+   * Training with `out`: reuse a run whose results.json is already there (its config must match,
+   * else a ConfigError) instead of training it again. Default false: such files are replaced.
+   */
+  resume?: boolean;
+  hooks?: TableHooks;
+}
+
+export interface TableHooks {
+  /** Training: once the data is loaded, before the first run; `config` is the first run's. */
+  onStart?: (s: { config: TrainConfig; conditions: Condition[]; seeds: number[]; folds: number[] | null; total: number; shared: boolean }) => void;
+  /** Before the runs of one (fold, seed); `shared`: stage 1 is trained once for `conditions`. */
+  onGroupStart?: (g: { seed: number; fold: number | null; conditions: Condition[]; shared: boolean; config: TrainConfig }) => void;
+  /** When a condition's training starts (its stage 2 when shared); index is 1-based over all runs. */
+  onConditionStart?: (c: { condition: Condition; seed: number; fold: number | null; index: number; total: number; shared: boolean; config: TrainConfig }) => void;
+  onEpoch?: (record: EpochRecord, config: TrainConfig) => void;
+  /** A run finished (its results.json, if any, already written). */
+  onRunEnd?: (run: TableRun) => void;
+  /** `resume`: a run whose results.json was already there, reused. */
+  onReuse?: (run: TableRun, index: number, total: number) => void;
+}
+
+export interface BuildTableResult {
+  table: Table;
+  /** Runs trained now, and runs read from results.json files (collected or resumed). */
+  trained: number;
+  reused: number;
+  /** table.md, table.csv, table.json under `out`; empty without `out`. */
+  written: string[];
+  totalSeconds: number;
+}
+
+/** The paper's column order, conditions only. */
+const PAPER_ORDER: readonly Condition[] = TABLE_COLUMNS.filter((c): c is Condition => c !== "Avg");
+
+/** Train or collect the runs, aggregate them, and write the tables if `out` is set. */
+export async function buildTable(opts: TableOptions): Promise<BuildTableResult> {
+  const t0 = performance.now();
+  if ((opts.train === undefined) === (opts.from === undefined)) {
+    throw new ConfigError("a table either trains its runs or collects them (--from); give exactly one");
+  }
+  checkList("conditions", opts.conditions, (c) => (CONDITIONS as readonly string[]).includes(c));
+  checkList("seeds", opts.seeds, (s) => Number.isInteger(s) && s >= 0 && s <= 2 ** 32 - 1);
+  checkList("folds", opts.folds, (f) => Number.isInteger(f) && f >= 0 && f <= 9);
+  const out = opts.out === undefined || opts.out === null || opts.out === "" ? null : resolve(opts.out);
+  let runs: TableRun[];
+  let trained = 0;
+  let reused = 0;
+  if (opts.from !== undefined) {
+    runs = await collectRuns(opts.from, opts);
+    reused = runs.length;
+  } else {
+    ({ runs, trained, reused } = await trainRuns(opts.train!, opts, out));
+  }
+  const table = aggregateTable(runs);
+  const written: string[] = [];
+  if (out !== null) {
+    prepareOutputFolder(out);
+    for (const format of ["md", "csv", "json"] as TableFormat[]) {
+      const path = join(out, `table.${format}`);
+      await writeTextAtomic(path, formatTable(table, format) + "\n");
+      written.push(path);
+    }
+  }
+  return { table, trained, reused, written, totalSeconds: (performance.now() - t0) / 1000 };
+}
+
+function checkList<T>(name: string, list: readonly T[] | undefined, ok: (x: T) => boolean): void {
+  if (list === undefined) return;
+  if (list.length === 0) throw new ConfigError(`${name} (--${name}) is an empty list`);
+  for (const x of list) if (!ok(x)) throw new ConfigError(`${name} (--${name}): '${String(x)}' is not valid`);
+  const dup = list.find((x, i) => list.indexOf(x) !== i);
+  if (dup !== undefined) throw new ConfigError(`${name} (--${name}): '${String(dup)}' is listed twice`);
+}
+
+/** `<out>/<condition>[/seed-<seed>][/fold-<fold>]`. */
+export function tableRunDir(out: string, condition: Condition, seed: number, fold: number | null, seedLevel: boolean): string {
+  let dir = join(out, condition);
+  if (seedLevel) dir = join(dir, `seed-${seed}`);
+  if (fold !== null) dir = join(dir, `fold-${fold}`);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+async function trainRuns(
+  trainOpts: TrainOptions,
+  opts: TableOptions,
+  out: string | null,
+): Promise<{ runs: TableRun[]; trained: number; reused: number }> {
+  const conditions = PAPER_ORDER.filter((c) => (opts.conditions ?? PAPER_ORDER).includes(c));
+  const shared = opts.shareStage1 ?? true;
+  const hooks = opts.hooks ?? {};
+  // Resolve (so validate) every seed's config before reading or training anything.
+  const configFor = (condition: Condition, seed: number, dir: string | null): TrainConfig =>
+    resolveTrainConfig({ ...trainOpts, condition, seed, out: dir });
+  const base = resolveTrainConfig({ ...trainOpts, condition: conditions[0], out: null });
+  const seeds = [...(opts.seeds ?? [base.seed])];
+  for (const s of seeds) configFor(conditions[0], s, null);
+  const task = taskOf(base.dataset);
+  if (opts.folds !== undefined && task !== "classification") {
+    throw new ConfigError(`folds (--folds) are IEMOCAP's leave-one-session-out protocol; ${base.dataset} has its own test split`);
+  }
+  if (opts.resume === true && out === null) throw new ConfigError("resume (--resume) needs an output folder (--out)");
+  checkTrainInputs(base);
+  if (out !== null) prepareOutputFolder(out);
+
+  let folds: (number | null)[] = [null];
+  if (task === "classification") {
+    // The sessions present, from the dialogue ids (spec §1.2); the label file is enough.
+    const ids = [...readLabelFile(base.labelFile).videoIds.keys()];
+    const sessions = [...new Set(ids.map((id) => sessionOf(id, base.labelFile)))].sort((a, b) => a - b);
+    const wanted = opts.folds ?? sessions;
+    const unknown = wanted.filter((f) => !sessions.includes(f));
+    if (unknown.length > 0) {
+      throw new ConfigError(`fold ${unknown.join(", ")} is not a session of ${base.labelFile}; sessions present: ${sessions.join(", ")}`);
+    }
+    folds = [...wanted].sort((a, b) => a - b);
+  }
+
+  const seedLevel = seeds.length > 1;
+  const total = folds.length * seeds.length * conditions.length;
+  hooks.onStart?.({
+    config: configFor(conditions[0], seeds[0], null), conditions, seeds,
+    folds: folds[0] === null ? null : (folds as number[]), total, shared,
+  });
+  const runs: TableRun[] = [];
+  let index = 0;
+  let trained = 0;
+  let reused = 0;
+  const dirFor = (c: Condition, seed: number, fold: number | null) =>
+    out === null ? null : tableRunDir(out, c, seed, fold, seedLevel);
+  // Reuse what an earlier, interrupted table left (resume): every file checked before any training,
+  // so a mismatch fails now rather than hours in.
+  const priors = new Map<string, TableRun>();
+  if (opts.resume === true) {
+    for (const fold of folds) {
+      for (const seed of seeds) {
+        for (const c of conditions) {
+          const prior = await priorRun(configFor(c, seed, dirFor(c, seed, fold)), fold);
+          if (prior !== null) priors.set(`${c}/${seed}/${fold}`, prior);
+        }
+      }
+    }
+  }
+  for (const fold of folds) {
+    const data = priors.size === total ? null : loadRunData(base, fold ?? undefined);
+    for (const seed of seeds) {
+      const dirOf = (c: Condition) => dirFor(c, seed, fold);
+      const todo: Condition[] = [];
+      for (const c of conditions) {
+        const prior = priors.get(`${c}/${seed}/${fold}`) ?? null;
+        if (prior === null) {
+          todo.push(c);
+        } else {
+          runs.push(prior);
+          reused++;
+          hooks.onReuse?.(prior, ++index, total);
+        }
+      }
+      if (todo.length === 0) continue;
+      const finish = (result: TrainResult) => {
+        const condition = result.config.condition;
+        const config = configFor(condition, seed, dirOf(condition));
+        let resultsPath: string | null = null;
+        if (config.out !== null) {
+          prepareOutputFolder(config.out);
+          resultsPath = join(config.out, "results.json");
+          // Synchronous: this runs inside the training loop, which does not yield until it ends.
+          writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, fold === null ? {} : { fold }));
+        }
+        tree.dispose(result.params as never);
+        const run: TableRun = { condition, seed, fold, config, selections: result.selections, resultsPath };
+        runs.push(run);
+        trained++;
+        hooks.onRunEnd?.(run);
+      };
+      const startInfo = (condition: Condition) => ({
+        condition, seed, fold, index: ++index, total, shared, config: configFor(condition, seed, dirOf(condition)),
+      });
+      const epochHook = hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {};
+      if (shared) {
+        hooks.onGroupStart?.({ seed, fold, conditions: todo, shared, config: configFor(todo[0], seed, null) });
+        await trainConditions(
+          configFor(todo[0], seed, null),
+          todo,
+          { ...epochHook, onCondition: (c) => hooks.onConditionStart?.(startInfo(c)), onResult: finish },
+          data!,
+        );
+      } else {
+        hooks.onGroupStart?.({ seed, fold, conditions: todo, shared, config: configFor(todo[0], seed, null) });
+        for (const c of todo) {
+          hooks.onConditionStart?.(startInfo(c));
+          finish(await train(configFor(c, seed, null), epochHook, data!));
+        }
+      }
+    }
+  }
+  return { runs, trained, reused };
+}
+
+/** The settings a reused results.json must share with the run it stands for. */
+const RESUME_KEYS: readonly (keyof TrainConfig)[] = [
+  "dataset", "labelFile", "features", "condition", "epochs", "stageEpoch", "lr", "weightDecay", "batchSize",
+  "hidden", "heads", "dropout", "seed", "normalize",
+];
+
+/** The run already in `<config.out>/results.json`, if there is one; a different config is an error. */
+async function priorRun(config: TrainConfig, fold: number | null): Promise<TableRun | null> {
+  const path = join(config.out!, "results.json");
+  if (!existsSync(path)) return null;
+  const doc = await readResults(path);
+  const differ = RESUME_KEYS.filter((k) => JSON.stringify(doc.config[k]) !== JSON.stringify(config[k]));
+  if ((doc.fold ?? null) !== fold) differ.push("fold" as keyof TrainConfig);
+  if (differ.length > 0) {
+    const show = (k: string) =>
+      k === "fold" ? `fold ${doc.fold ?? "none"} there, ${fold ?? "none"} now`
+        : `${k} ${JSON.stringify(doc.config[k as keyof TrainConfig])} there, ${JSON.stringify(config[k as keyof TrainConfig])} now`;
+    throw new ConfigError(
+      `--resume: ${path} is a different run (${differ.map(show).join("; ")}); remove it or choose another --out`,
+      path,
+    );
+  }
+  return { condition: config.condition, seed: config.seed, fold, config: doc.config, selections: doc.selections, resultsPath: path };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting
+
+async function collectRuns(from: string, opts: TableOptions): Promise<TableRun[]> {
+  const dir = resolve(from);
+  if (!isDirectory(dir)) throw new FileError(`results folder not found: ${dir} (--from)`, dir);
+  const runs: TableRun[] = [];
+  for (const condition of PAPER_ORDER) {
+    const cdir = join(dir, condition);
+    if (!isDirectory(cdir)) continue;
+    for (const path of findResults(cdir, 3)) {
+      const doc = await readResults(path);
+      if (doc.config.condition !== condition) {
+        throw new ConfigError(
+          `${path} is a run of condition ${doc.config.condition} but lies under ${relative(dir, cdir)}/; ` +
+            `a table reads <from>/<condition>/…/results.json`,
+          path,
+        );
+      }
+      runs.push({
+        condition, seed: doc.config.seed, fold: doc.fold ?? null, config: doc.config, selections: doc.selections,
+        resultsPath: path,
+      });
+    }
+  }
+  if (runs.length === 0) {
+    throw new FileError(
+      `no results under ${dir}: expected ${dir}/<condition>/results.json for conditions among ${CONDITIONS.join(", ")}`,
+      dir,
+    );
+  }
+  const where = (what: string) => `no results for ${what} under ${dir}`;
+  for (const c of opts.conditions ?? []) if (!runs.some((r) => r.condition === c)) throw new ConfigError(where(`condition ${c}`));
+  for (const s of opts.seeds ?? []) if (!runs.some((r) => r.seed === s)) throw new ConfigError(where(`seed ${s}`));
+  for (const f of opts.folds ?? []) if (!runs.some((r) => r.fold === f)) throw new ConfigError(where(`fold ${f}`));
+  return runs.filter(
+    (r) =>
+      (opts.conditions === undefined || opts.conditions.includes(r.condition)) &&
+      (opts.seeds === undefined || opts.seeds.includes(r.seed)) &&
+      (opts.folds === undefined || (r.fold !== null && opts.folds.includes(r.fold))),
+  );
+}
+
+/** `results.json` files under `dir`, at most `depth` folders down, sorted. */
+function findResults(dir: string, depth: number): string[] {
+  const found: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isFile() && e.name === "results.json") found.push(p);
+    else if (e.isDirectory() && depth > 0) found.push(...findResults(p, depth - 1));
+  }
+  return found;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

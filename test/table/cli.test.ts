@@ -1,0 +1,101 @@
+/**
+ * `dssr table` end to end on a tiny synthetic dataset: two conditions × two seeds with stage 1
+ * shared, results.json per run written under --out, the table's shape; then the same table
+ * collected back with --from, and one condition trained on its own (--no-share-stage1) giving the
+ * same numbers as its shared-stage-1 run.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { writeSyntheticDataset } from "../../src/data/synthetic.js";
+import { readResults } from "../../src/report/results.js";
+import { listFiles, runBin, SYNTH_FLAGS, tempDir, type BinRun } from "../cli/helpers.js";
+
+const TINY = ["--epochs", "2", "--batch_size", "8", "--D_e", "16"];
+
+describe("dssr table with tiny sizes", () => {
+  let root: string;
+  let data: string;
+  let run: BinRun;
+
+  before(async () => {
+    root = tempDir("table");
+    data = join(root, "data");
+    writeSyntheticDataset(data, { seed: 1, videos: 24 });
+    run = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "out"],
+      root,
+    );
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("exits 0 with a line per condition start and per epoch, stage 1 once per seed", () => {
+    assert.equal(run.stderr, "");
+    assert.equal(run.code, 0);
+    const lines = run.stdout.split("\n");
+    assert.match(run.stdout, /^table: conditions t, v; seeds 1, 2; 4 run\(s\); stage 1 shared/m);
+    assert.deepEqual(
+      lines.filter((l) => /^(seed \d|\[\d\/4\])/.test(l)),
+      [
+        "seed 1: stage 1 once (epoch 1) for t, v",
+        "[1/4] condition t, seed 1: stage 2, epoch 2",
+        "[2/4] condition v, seed 1: stage 2, epoch 2",
+        "seed 2: stage 1 once (epoch 1) for t, v",
+        "[3/4] condition t, seed 2: stage 2, epoch 2",
+        "[4/4] condition v, seed 2: stage 2, epoch 2",
+      ],
+    );
+    assert.deepEqual(lines.filter((l) => l.startsWith("  epoch ")).map((l) => l.slice(0, 22)), [
+      "  epoch 1/2 stage 1  l", "  epoch 2/2 stage 2  l", "  epoch 2/2 stage 2  l",
+      "  epoch 1/2 stage 1  l", "  epoch 2/2 stage 2  l", "  epoch 2/2 stage 2  l",
+    ]);
+  });
+
+  it("prints one table per selection rule, t and v as mean ± std, the rest empty", () => {
+    const headings = run.stdout.split("\n").filter((l) => l.startsWith("## Selection: "));
+    assert.equal(headings.length, 3);
+    assert.match(headings[0], /paper protocol.*\(optimistic\)/);
+    assert.match(headings[1], /^## Selection: validation selection/);
+    assert.match(headings[2], /^## Selection: last epoch/);
+    const cell = String.raw`\d+\.\d\d±\d+\.\d\d\/\d+\.\d\d±\d+\.\d\d`;
+    const row = new RegExp(String.raw`^\| - \| ${cell} \| ${cell} \| - \| - \| - \| - \| - \|$`);
+    assert.equal(run.stdout.split("\n").filter((l) => row.test(l)).length, 3);
+    assert.match(run.stdout, /^Each cell: mean ± sample std over 2 seeds \(1, 2\)\.$/m);
+  });
+
+  it("writes a results.json per (condition, seed) and the tables; the runs share stage 1", async () => {
+    assert.deepEqual(listFiles(join(root, "out")), [
+      "t/seed-1/results.json", "t/seed-2/results.json", "table.csv", "table.json", "table.md",
+      "v/seed-1/results.json", "v/seed-2/results.json",
+    ]);
+    const t1 = await readResults(join(root, "out", "t", "seed-1", "results.json"));
+    const v1 = await readResults(join(root, "out", "v", "seed-1", "results.json"));
+    assert.deepEqual([t1.config.condition, t1.config.seed, t1.config.out], ["t", 1, join(root, "out", "t", "seed-1")]);
+    assert.deepEqual(t1.history[0].test, v1.history[0].test, "one stage 1 for both conditions");
+    assert.ok(run.stdout.includes(readFileSync(join(root, "out", "table.md"), "utf8").trimEnd()));
+  });
+
+  it("--from collects the same table back (CSV)", async () => {
+    const r = await runBin(["table", "--from", "out", "--format", "csv", "--quiet"], root);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync(join(root, "out", "table.csv"), "utf8"));
+    assert.equal(r.stdout.split("\n")[0], "dataset,rule,selection,metric,stat,a,t,v,av,at,tv,Avg,atv");
+  });
+
+  it("--no-share-stage1 trains a condition on its own, to the same numbers", async () => {
+    const r = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t", "--seed", "1", ...TINY,
+        "--no-share-stage1", "--format", "json", "--quiet"],
+      root,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { runs: { selections: Record<string, { epoch: number; test: unknown }> }[] };
+    const shared = JSON.parse(readFileSync(join(root, "out", "t", "seed-1", "results.json"), "utf8")) as {
+      selections: Record<string, { epoch: number; test: unknown }>;
+    };
+    for (const rule of ["paper", "validation", "last"]) {
+      assert.deepEqual(j.runs[0].selections[rule], { epoch: shared.selections[rule].epoch, test: shared.selections[rule].test }, rule);
+    }
+  });
+});
