@@ -46,6 +46,7 @@ export const TRAIN_FLAGS: readonly FlagRow[] = [
   { flag: "--normalize <method>", kind: "string", release: false, help: `feature normalisation: zscore (fitted on the training utterances) or none, as the release (default ${COMMON_DEFAULTS.normalize})` },
   { flag: "--fold <session>", kind: "int", release: false, help: "IEMOCAP: the held-out session 1-5 of leave-one-session-out cross-validation" },
   { flag: "--out <dir>", kind: "string", release: false, help: "write <dir>/results.json (atomically, only if the run succeeds)" },
+  { flag: "--save-model <dir>", kind: "string", release: false, help: "save the trained model to <dir> (model.safetensors + model.json) for dssr predict / dssr eval" },
   { flag: "--quiet", kind: "boolean", release: false, help: "print only the results, not the config and the per-epoch lines" },
 ];
 

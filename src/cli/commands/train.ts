@@ -29,11 +29,12 @@ export function registerTrain(program: Command, io: Io): void {
     cmd.addOption(opt);
   }
   cmd.action(async (values: Values) => {
-    const { config, fold, quiet } = trainOptionsFromFlags(values);
+    const { config, fold, quiet, saveModel } = trainOptionsFromFlags(values);
     checkTrainInputs(config); // before printing anything: a typo'd path fails in milliseconds
     if (!quiet) io.out(formatConfig(config));
-    const { result, resultsPath } = await runTrain(config, {
+    const { result, resultsPath, modelDir } = await runTrain(config, {
       ...(fold === undefined ? {} : { fold }),
+      ...(saveModel === undefined ? {} : { saveModel }),
       hooks: quiet
         ? {}
         : {
@@ -46,6 +47,7 @@ export function registerTrain(program: Command, io: Io): void {
       `time: ${formatSeconds(result.totalSeconds)} (of which compiling ${formatSeconds(result.compileSeconds)})`,
     );
     io.out(resultsPath === null ? "results: not written (no --out)" : `results: ${resultsPath}`);
+    if (modelDir !== null) io.out(`model: ${modelDir} (the weights after epoch ${config.epochs}; dssr predict / dssr eval --model ${modelDir})`);
   });
 }
 
@@ -99,5 +101,6 @@ export function trainOptionsFromFlags(v: Values) {
     config: resolveTrainConfig({ ...opts, out: opts.out ?? null }),
     fold: v.fold as number | undefined,
     quiet: v.quiet === true,
+    saveModel: v.saveModel as string | undefined,
   };
 }
