@@ -83,6 +83,18 @@ describe("dssr table with tiny sizes", () => {
     assert.equal(r.stdout.split("\n")[0], "dataset,rule,selection,metric,stat,a,t,v,av,at,tv,Avg,atv");
   });
 
+  it("--resume reuses every run already under --out, and refuses a run of other settings", async () => {
+    const args = ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t,v", "--seeds", "1,2", "--batch_size", "8", "--D_e", "16", "--out", "out", "--resume"];
+    const same = await runBin([...args, "--epochs", "2"], root);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stdout.split("\n").filter((l) => / reused .*results\.json$/.test(l)).length, 4);
+    assert.match(same.stdout, /^0 run\(s\) trained, 4 read from results\.json/m);
+    assert.ok(same.stdout.includes(readFileSync(join(root, "out", "table.md"), "utf8").trimEnd()));
+    const other = await runBin([...args, "--epochs", "3"], root);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /^dssr: --resume: .*t\/seed-1\/results\.json is a different run \(epochs 2 there, 3 now\); remove it or choose another --out\n$/);
+  });
+
   it("--no-share-stage1 trains a condition on its own, to the same numbers", async () => {
     const r = await runBin(
       ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t", "--seed", "1", ...TINY,

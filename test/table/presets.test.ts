@@ -117,4 +117,15 @@ describe("config files", () => {
     assert.match(r.stderr, /^dssr: unknown key 'bogus' in config file .*cli\.json; expected some of dataset, /);
     assert.equal(r.stderr.trim().split("\n").length, 1);
   });
+
+  it("dssr table --help lists its flags and says the presets do not normalise", async () => {
+    const r = await runBin(["table", "--help"], REPO);
+    assert.equal(r.code, 0);
+    for (const f of ["--preset", "--config", "--dataset", "--data-dir", "--epochs", "--conditions", "--seeds", "--folds",
+      "--share-stage1", "--no-share-stage1", "--from", "--format", "--out", "--resume", "--quiet"]) {
+      assert.match(r.stdout, new RegExp(`^ +${f} `, "m"), f);
+    }
+    for (const f of ["--test_condition", "--fold", "--save-model"]) assert.doesNotMatch(r.stdout, new RegExp(`^ +${f} `, "m"), f);
+    assert.match(r.stdout.replace(/\s+/g, " "), /normalize none \(the release does not normalise features; add --normalize zscore for ours\)/);
+  });
 });
