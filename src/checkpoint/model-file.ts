@@ -19,7 +19,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { np, type Arr, type DType } from "../engine.js";
+import { initEngine, np, type Arr, type DType } from "../engine.js";
 import { CONDITIONS, type Condition, type TrainConfig } from "../config/types.js";
 import { taskOf } from "../data/dataset.js";
 import type { NormStats } from "../data/normalize.js";
@@ -178,7 +178,8 @@ export async function saveModel(dir: string, model: ModelToSave): Promise<ModelF
  * is well formed; it holds exactly the tensors the shape implies, each with the implied shape;
  * its SHA-256 is the one model.json records.
  */
-export function loadModel(dir: string, opts: { dtype?: DType } = {}): LoadedModel {
+export async function loadModel(dir: string, opts: { dtype?: DType } = {}): Promise<LoadedModel> {
+  await initEngine();
   const jsonPath = join(dir, MODEL_JSON);
   const info = readModelJson(jsonPath);
   const weightsPath = join(dir, info.weights.file);

@@ -1,11 +1,14 @@
 /**
- * The command line: `dssr train`, `dssr demo` and `dssr table`, each a thin layer that turns flags
- * into typed options and calls a library function (runTrain, runDemo, buildTable). Returns the exit code; a DssrError
+ * The command line: `dssr train`, `dssr demo`, `dssr table`, `dssr predict` and `dssr eval`, each a
+ * thin layer that turns flags into typed options and calls a library function (runTrain, runDemo,
+ * buildTable, predict, evaluate). Returns the exit code; a DssrError
  * thrown by a command propagates to bin.ts, which prints it as one line.
  */
 import { Command, CommanderError } from "commander";
 import { dssrVersion } from "../report/results.js";
 import { DEMO_FLAGS, registerDemo } from "./commands/demo.js";
+import { registerEval } from "./commands/eval.js";
+import { PREDICT_FLAGS, registerPredict } from "./commands/predict.js";
 import { registerTable, TABLE_FLAGS } from "./commands/table.js";
 import { registerTrain } from "./commands/train.js";
 import { flagName, normalizeFlagSpelling, TRAIN_FLAGS } from "./flags.js";
@@ -24,13 +27,15 @@ export function buildProgram(io: Io = processIo): Command {
     });
   registerTrain(program, io);
   registerDemo(program, io);
+  registerPredict(program, io);
+  registerEval(program, io);
   registerTable(program, io);
   return program;
 }
 
 /** Parse `argv` (process.argv layout: node, script, args…) and run the command. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const known = [...TRAIN_FLAGS.map(flagName), ...DEMO_FLAGS, ...TABLE_FLAGS];
+  const known = [...TRAIN_FLAGS.map(flagName), ...DEMO_FLAGS, ...PREDICT_FLAGS, ...TABLE_FLAGS];
   const args = [argv[0], argv[1], ...normalizeFlagSpelling(argv.slice(2), known)];
   try {
     await buildProgram(io).parseAsync(args);

@@ -37,8 +37,8 @@ function assertSameParams(a: DssrParams, b: DssrParams): void {
   }
 }
 
-function expectCheckpointError(dir: string, file: string, pattern: RegExp): void {
-  assert.throws(() => loadModel(dir), (e: unknown) => {
+async function expectCheckpointError(dir: string, file: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(loadModel(dir), (e: unknown) => {
     assert.ok(e instanceof CheckpointError, `expected a CheckpointError, got ${String(e)}`);
     assert.ok(e.message.includes(join(dir, file)), `message names ${file}: ${e.message}`);
     assert.equal(e.file, join(dir, file));
@@ -69,8 +69,8 @@ describe("saveModel / loadModel", () => {
     assert.deepEqual(readdirSync(saved).sort(), [MODEL_JSON, WEIGHTS_FILE]);
   });
 
-  it("round-trips every parameter bit for bit, and the stats, config and condition", () => {
-    const m = loadModel(saved);
+  it("round-trips every parameter bit for bit, and the stats, config and condition", async () => {
+    const m = await loadModel(saved);
     assertSameParams(m.params, params);
     assert.deepEqual(m.shape, shape);
     assert.deepEqual(m.normalization, tinyNorm());
@@ -88,7 +88,7 @@ describe("saveModel / loadModel", () => {
     const p64 = initParams(shape, 12, np.float64);
     const dir = join(root, "f64");
     await saveModel(dir, { params: p64, shape, config: tinyConfig(), normalization: { method: "none" } });
-    const m = loadModel(dir);
+    const m = await loadModel(dir);
     assertSameParams(m.params, p64);
     assert.equal(readSafetensors(join(dir, WEIGHTS_FILE)).tensors.get("head.weight")!.dtype, "F64");
     tree.dispose([p64, m.params] as never);
@@ -135,69 +135,69 @@ describe("saveModel / loadModel", () => {
   const good = () => new Uint8Array(readFileSync(join(saved, WEIGHTS_FILE)));
   const tensorsOf = () => decodeSafetensors(good()).tensors;
 
-  it("a truncated weights file", () => {
+  it("a truncated weights file", async () => {
     const b = good();
-    expectCheckpointError(variant("trunc", b.subarray(0, b.length - 100)), WEIGHTS_FILE, /truncated/);
-    expectCheckpointError(variant("trunc-header", b.subarray(0, 40)), WEIGHTS_FILE, /truncated/);
+    await expectCheckpointError(variant("trunc", b.subarray(0, b.length - 100)), WEIGHTS_FILE, /truncated/);
+    await expectCheckpointError(variant("trunc-header", b.subarray(0, 40)), WEIGHTS_FILE, /truncated/);
   });
 
-  it("a weights file whose header is not JSON", () => {
+  it("a weights file whose header is not JSON", async () => {
     const b = good();
     b[20] = 0x00; // inside the JSON header
-    expectCheckpointError(variant("badjson", b), WEIGHTS_FILE, /header is not valid UTF-8 JSON/);
+    await expectCheckpointError(variant("badjson", b), WEIGHTS_FILE, /header is not valid UTF-8 JSON/);
   });
 
-  it("a missing tensor", () => {
+  it("a missing tensor", async () => {
     const t = tensorsOf();
     t.delete("enc_spe.recs.2.fc2.bias");
-    expectCheckpointError(variant("missing", encodeSafetensors(t, { format: "pt" })), WEIGHTS_FILE, /lacks tensor 'enc_spe\.recs\.2\.fc2\.bias' \(shape \[16\]\)/);
+    await expectCheckpointError(variant("missing", encodeSafetensors(t, { format: "pt" })), WEIGHTS_FILE, /lacks tensor 'enc_spe\.recs\.2\.fc2\.bias' \(shape \[16\]\)/);
   });
 
-  it("a tensor whose shape disagrees with model.json's shape: named, with expected and got", () => {
+  it("a tensor whose shape disagrees with model.json's shape: named, with expected and got", async () => {
     const t = tensorsOf();
     const w = t.get("router_spe.fc2.weight")!; // [3, 48]
     t.set("router_spe.fc2.weight", { ...w, shape: [6, 24] } as Tensor);
-    expectCheckpointError(
+    await expectCheckpointError(
       variant("shape", encodeSafetensors(t, { format: "pt" })),
       WEIGHTS_FILE,
       /tensor 'router_spe\.fc2\.weight' in .* has shape \[6, 24\], but .*model\.json's model shape \(.*hidden 16.*\) expects \[3, 48\]/,
     );
   });
 
-  it("a weights file of another model shape (hidden 8)", () => {
+  it("a weights file of another model shape (hidden 8)", async () => {
     const p8 = initParams({ ...shape, hidden: 8 }, 1);
     const t = new Map<string, Tensor>(stateDictEntries(p8).map(([n, a]) => [n, { dtype: "F32", shape: a.shape, data: (a.ref.dataSync() as Float32Array).slice() }]));
     tree.dispose(p8 as never);
-    expectCheckpointError(variant("hidden8", encodeSafetensors(t)), WEIGHTS_FILE, /tensor 'a2a_sha\.0\.weight' .* has shape \[8, 5\], .* expects \[16, 5\]/);
+    await expectCheckpointError(variant("hidden8", encodeSafetensors(t)), WEIGHTS_FILE, /tensor 'a2a_sha\.0\.weight' .* has shape \[8, 5\], .* expects \[16, 5\]/);
   });
 
-  it("an extra tensor", () => {
+  it("an extra tensor", async () => {
     const t = tensorsOf();
     t.set("bogus.weight", { dtype: "F32", shape: [1], data: new Float32Array(1) });
-    expectCheckpointError(variant("extra", encodeSafetensors(t)), WEIGHTS_FILE, /has no place for: 'bogus\.weight'/);
+    await expectCheckpointError(variant("extra", encodeSafetensors(t)), WEIGHTS_FILE, /has no place for: 'bogus\.weight'/);
   });
 
-  it("weights replaced after saving (hash mismatch)", () => {
+  it("weights replaced after saving (hash mismatch)", async () => {
     const t = tensorsOf();
     const h = t.get("head.bias")!;
     t.set("head.bias", { ...h, data: Float32Array.from(h.data, (x) => x + 1) } as Tensor);
-    expectCheckpointError(variant("replaced", encodeSafetensors(t, { format: "pt" }), false), WEIGHTS_FILE, /SHA-256/);
+    await expectCheckpointError(variant("replaced", encodeSafetensors(t, { format: "pt" }), false), WEIGHTS_FILE, /SHA-256/);
   });
 
-  it("a model.json of another format, or not JSON", () => {
+  it("a model.json of another format, or not JSON", async () => {
     const dir = variant("format", good());
     writeFileSync(join(dir, MODEL_JSON), JSON.stringify({ format: "dssr-results/1" }));
-    expectCheckpointError(dir, MODEL_JSON, /has format "dssr-results\/1", expected "dssr-model\/1"/);
+    await expectCheckpointError(dir, MODEL_JSON, /has format "dssr-results\/1", expected "dssr-model\/1"/);
     writeFileSync(join(dir, MODEL_JSON), "{ not json");
-    expectCheckpointError(dir, MODEL_JSON, /is not valid JSON/);
+    await expectCheckpointError(dir, MODEL_JSON, /is not valid JSON/);
     const info = JSON.parse(readFileSync(join(saved, MODEL_JSON), "utf8")) as ModelJson;
     (info.shape as { hidden: unknown }).hidden = 18;
     writeFileSync(join(dir, MODEL_JSON), JSON.stringify(info));
-    expectCheckpointError(dir, MODEL_JSON, /shape\.hidden \(18\) is not a multiple of shape\.heads \(4\)/);
+    await expectCheckpointError(dir, MODEL_JSON, /shape\.hidden \(18\) is not a multiple of shape\.heads \(4\)/);
   });
 
-  it("a folder without a model is a FileError", () => {
-    assert.throws(() => loadModel(join(root, "nothing")), (e: unknown) => e instanceof FileError && /ENOENT/.test(e.message));
+  it("a folder without a model is a FileError", async () => {
+    await assert.rejects(loadModel(join(root, "nothing")), (e: unknown) => e instanceof FileError && /ENOENT/.test(e.message));
     assert.ok(!existsSync(join(root, "nothing")));
   });
 });

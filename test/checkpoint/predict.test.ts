@@ -87,7 +87,7 @@ describe("predict and evaluate", () => {
     const params = initParams(tinyShape(), 21);
     await saveModel(join(root, "m"), { params, shape: tinyShape(), config: tinyConfig({ batchSize: 2 }), normalization: tinyNorm() });
     tree.dispose(params as never);
-    model = loadModel(join(root, "m"));
+    model = await loadModel(join(root, "m"));
   });
   after(() => {
     tree.dispose(model.params as never);
@@ -185,7 +185,7 @@ describe("predict and evaluate", () => {
       const config = tinyConfig({ dataDir: data, batchSize: 2, condition: "tv" });
       await saveModel(join(root, "ds"), { params, shape: tinyShape(), config, normalization: fitZscore(raw) });
       tree.dispose(params as never);
-      dsModel = loadModel(join(root, "ds"));
+      dsModel = await loadModel(join(root, "ds"));
     });
     after(() => tree.dispose(dsModel.params as never));
 
