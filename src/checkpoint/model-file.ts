@@ -2,8 +2,10 @@
  * A trained model as a folder of two files:
  *
  *   model.safetensors   every parameter under its PyTorch state_dict name (params.ts's
- *                       `stateDictEntries`), so `safetensors.torch.load_file` plus the released
- *                       model's `load_state_dict` read our weights; F32 (or F64), [out, in] layout
+ *                       `stateDictEntries`), plus, as zeros, the parameters the released model
+ *                       builds but never uses (`releasedUnusedEntries`), so that
+ *                       `model.load_state_dict(safetensors.torch.load_file(path))` on the released
+ *                       `MMU` works with strict key matching; F32 (or F64), [out, in] layout
  *   model.json          what it takes to use them: format tag "dssr-model/1", the dssr version,
  *                       the model shape, the resolved training config, the normalisation stats
  *                       fitted on the training utterances, the condition trained under, the stage
@@ -84,6 +86,32 @@ export interface LoadedModel {
   info: ModelJson;
 }
 
+/**
+ * The parameters the released model builds and never uses (the golden fixtures' `unused_params`):
+ * the gates `gate_{m}_{sha,spe}` (fc1 D×D, fc2 1×D) and the 1×1-conv generators
+ * `{x}2{y}_{sha,spe}.conv` (weight [D, d_x, 1]). No output depends on them; we write them as zeros
+ * only so that PyTorch's strict `load_state_dict` finds every key it expects.
+ */
+export function releasedUnusedEntries(s: ModelShape): [string, number[]][] {
+  const D = s.hidden;
+  const out: [string, number[]][] = [];
+  for (const stage of ["sha", "spe"]) {
+    for (const m of MODALITIES) {
+      out.push([`gate_${m}_${stage}.fc1.weight`, [D, D]], [`gate_${m}_${stage}.fc1.bias`, [D]]);
+      out.push([`gate_${m}_${stage}.fc2.weight`, [1, D]], [`gate_${m}_${stage}.fc2.bias`, [1]]);
+    }
+  }
+  for (const stage of ["sha", "spe"]) {
+    for (const x of MODALITIES) {
+      for (const y of MODALITIES) {
+        if (x === y) continue;
+        out.push([`${x}2${y}_${stage}.conv.weight`, [D, s.dims[x], 1]], [`${x}2${y}_${stage}.conv.bias`, [D]]);
+      }
+    }
+  }
+  return out;
+}
+
 /** The stage the last epoch of a config trains: epochs ≥ stageEpoch are stage 2 (spec §2.5). */
 export function finalStage(config: Pick<TrainConfig, "epochs" | "stageEpoch">): 1 | 2 {
   return config.epochs > config.stageEpoch ? 2 : 1;
@@ -126,6 +154,10 @@ export async function saveModel(dir: string, model: ModelToSave): Promise<ModelF
     dtype = t.dtype;
     return [name, t];
   });
+  const zeros = (n: number) => (dtype === "F64" ? new Float64Array(n) : new Float32Array(n));
+  for (const [name, shape] of releasedUnusedEntries(model.shape)) {
+    tensors.push([name, { dtype: dtype ?? "F32", shape, data: zeros(shape.reduce((a, b) => a * b, 1)) } as Tensor]);
+  }
   const condition = model.condition ?? model.config.condition;
   const metadata = { format: "pt", dssr: MODEL_FORMAT, condition };
   const bytes = encodeSafetensors(tensors, metadata);
@@ -206,7 +238,17 @@ export async function loadModel(dir: string, opts: { dtype?: DType } = {}): Prom
       );
     }
   }
-  const known = new Set(expected.map(([n]) => n));
+  for (const [name, shape] of releasedUnusedEntries(info.shape)) {
+    const t = tensors.get(name);
+    if (t && !sameShape(t.shape, shape)) {
+      throw new CheckpointError(
+        `tensor '${name}' in ${weightsPath} (unused by DSSR, kept for PyTorch) has shape [${t.shape.join(", ")}], ` +
+          `but ${jsonPath}'s model shape (${describeShape(info.shape)}) expects [${shape.join(", ")}]`,
+        weightsPath,
+      );
+    }
+  }
+  const known = new Set([...expected, ...releasedUnusedEntries(info.shape)].map(([n]) => n));
   const extra = [...tensors.keys()].filter((n) => !known.has(n));
   if (extra.length > 0) {
     const list = extra.slice(0, 3).map((n) => `'${n}'`).join(", ") + (extra.length > 3 ? `, … (${extra.length} in all)` : "");

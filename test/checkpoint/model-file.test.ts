@@ -11,12 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  loadModel, MODEL_FORMAT, MODEL_JSON, saveModel, WEIGHTS_FILE, type ModelJson,
+  loadModel, MODEL_FORMAT, MODEL_JSON, releasedUnusedEntries, saveModel, WEIGHTS_FILE, type ModelJson,
 } from "../../src/checkpoint/model-file.js";
 import { decodeSafetensors, encodeSafetensors, readSafetensors, type Tensor } from "../../src/checkpoint/safetensors.js";
 import { initEngine, np, tree, type Arr } from "../../src/engine.js";
 import { CheckpointError, FileError } from "../../src/errors.js";
-import { initParams, stateDictEntries, type DssrParams } from "../../src/model/params.js";
+import { initParams, linearShapes, stateDictEntries, type DssrParams } from "../../src/model/params.js";
+import { FIXTURES } from "../helpers/paths.js";
 import { tinyConfig, tinyNorm, tinyShape } from "./helpers.js";
 
 const bytesOf = (a: Arr) => {
@@ -104,7 +105,27 @@ describe("saveModel / loadModel", () => {
     }
     assert.deepEqual(tensors.get("a2a_sha.0.weight")!.shape, [16, 5]);
     assert.deepEqual(tensors.get("enc_spe.recs.0.fc1.weight")!.shape, [20, 20]);
-    assert.equal(tensors.size, stateDictEntries(params).length);
+    // Plus the released model's unused parameters, as zeros: PyTorch's strict load_state_dict needs every key.
+    const unused = releasedUnusedEntries(shape);
+    assert.equal(tensors.size, stateDictEntries(params).length + unused.length);
+    assert.deepEqual(tensors.get("a2t_spe.conv.weight")!.shape, [16, 5, 1]);
+    assert.deepEqual(tensors.get("gate_v_sha.fc2.weight")!.shape, [1, 16]);
+    for (const [name] of unused) assert.ok(tensors.get(name)!.data.every((x) => x === 0), name);
+  });
+
+  it("holds exactly the released model's state_dict keys and shapes (the golden fixtures' params and unused_params)", { skip: !existsSync(join(FIXTURES, "classification.json")) && "no golden fixtures" }, () => {
+    for (const name of ["regression", "classification"] as const) {
+      const g = JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as {
+        config: { n_classes: number; D_e: number; n_heads: number; input_dims: { a: number; t: number; v: number } };
+        params: { name: string; shape: number[] }[];
+        unused_params: { name: string; shape: number[] }[];
+      };
+      const s = { dims: g.config.input_dims, hidden: g.config.D_e, heads: g.config.n_heads, nClasses: g.config.n_classes, depth: 4 };
+      const ours = [...(stateDictEntries(linearShapes(s)) as unknown as [string, number[]][]), ...releasedUnusedEntries(s)];
+      const theirs = [...g.params, ...g.unused_params].map((p) => [p.name, p.shape] as [string, number[]]);
+      const key = (e: [string, number[]]) => `${e[0]} [${e[1].join(", ")}]`;
+      assert.deepEqual(ours.map(key).sort(), theirs.map(key).sort(), name);
+    }
   });
 
   it("a stage-1-only run is recorded as stage 1", async () => {
@@ -169,6 +190,12 @@ describe("saveModel / loadModel", () => {
     const t = new Map<string, Tensor>(stateDictEntries(p8).map(([n, a]) => [n, { dtype: "F32", shape: a.shape, data: (a.ref.dataSync() as Float32Array).slice() }]));
     tree.dispose(p8 as never);
     await expectCheckpointError(variant("hidden8", encodeSafetensors(t)), WEIGHTS_FILE, /tensor 'a2a_sha\.0\.weight' .* has shape \[8, 5\], .* expects \[16, 5\]/);
+  });
+
+  it("an unused (PyTorch-only) tensor of the wrong shape", async () => {
+    const t = tensorsOf();
+    t.set("a2v_sha.conv.weight", { dtype: "F32", shape: [16, 6, 1], data: new Float32Array(96) });
+    await expectCheckpointError(variant("unused-shape", encodeSafetensors(t)), WEIGHTS_FILE, /tensor 'a2v_sha\.conv\.weight' .* has shape \[16, 6, 1\], .* expects \[16, 5, 1\]/);
   });
 
   it("an extra tensor", async () => {
