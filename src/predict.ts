@@ -111,7 +111,7 @@ interface BatchOutput {
 type Compiled = ReturnType<typeof compileSteps>;
 const compiledCache = new WeakMap<object, Map<string, Compiled>>();
 
-/** Forward runner for one model and condition: jitted once per (model, condition), as training does. */
+/** Forward runner for one model and condition: jitted once per (parameters, condition, head layout), as training does. */
 function runner(model: PredictModel, condition: Condition): (x: PerModality<Float32Array>, umask: Float32Array, B: number, S: number) => BatchOutput {
   const available = availableModalities(condition);
   if (model.stage === 1 && condition !== "atv") {
@@ -129,8 +129,9 @@ function runner(model: PredictModel, condition: Condition): (x: PerModality<Floa
   };
   let byCondition = compiledCache.get(model.params);
   if (!byCondition) compiledCache.set(model.params, (byCondition = new Map()));
-  let steps = byCondition.get(condition);
-  if (!steps) byCondition.set(condition, (steps = compileSteps(cfg, available)));
+  const key = `${condition}|${model.stage}|${cfg.task}|${cfg.nClasses}|${cfg.heads}`;
+  let steps = byCondition.get(key);
+  if (!steps) byCondition.set(key, (steps = compileSteps(cfg, available)));
   const compiled = steps;
   const dims = model.shape.dims;
   return (x, umask, B, S) => {

@@ -12,6 +12,12 @@
  *                       and epoch the weights are from, the run's epoch selections, and the
  *                       weights file's size and SHA-256
  *
+ * In Python, with the released code (its MMU built with model.json's shape: D_e = hidden, the
+ * input dims, n_classes, heads):
+ *
+ *   from safetensors.torch import load_file
+ *   model.load_state_dict(load_file("runs/mosi-at/model/model.safetensors"))
+ *
  * Both are written to temporary files first and renamed into place, weights first: a reader sees
  * a complete old or new pair, or — between the two renames — a pair whose hash disagrees, which
  * `loadModel` reports instead of loading mismatched weights. Every problem in a model folder is a
