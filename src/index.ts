@@ -43,7 +43,7 @@ export {
 export { countParams, initParams, type DssrParams, type ModelShape } from "./model/params.js";
 
 // Train: the two-stage protocol of spec §2.5 under one condition.
-export { prepareData, train, type TrainHooks, type TrainResult } from "./train/loop.js";
+export { prepareData, train, trainConditions, type TrainHooks, type TrainResult } from "./train/loop.js";
 
 // Checkpoints: a trained model as model.safetensors (PyTorch state_dict names) + model.json.
 export {
