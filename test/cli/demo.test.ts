@@ -26,9 +26,12 @@ describe("dssr demo with tiny sizes", () => {
     assert.equal(run.stderr, "");
     assert.equal(run.code, 0);
     assert.match(run.stdout, /^synthetic CMU-MOSI-like data: 20 videos, \d+ utterances/m);
-    assert.match(run.stdout, /^\[1\/2\] condition t: 2 epochs \(stage 2 from epoch 2\)/m, "paper column order: t before v");
+    assert.match(run.stdout, /^stage 1 \(salient, all modalities\): trained once, shared by every condition$/m);
+    assert.match(run.stdout, /^\[1\/2\] condition t: stage 2 for epochs 2-2 from the shared stage 1/m, "paper column order: t before v");
     assert.match(run.stdout, /^\[2\/2\] condition v: /m);
-    assert.equal(run.stdout.split("\n").filter((l) => l.startsWith("  epoch ")).length, 4);
+    // One stage-1 epoch, shared, then one stage-2 epoch per condition.
+    const epochLines = run.stdout.split("\n").filter((l) => l.startsWith("  epoch "));
+    assert.deepEqual(epochLines.map((l) => / stage (\d) /.exec(l)?.[1]), ["1", "2", "2"]);
     assert.match(run.stdout, /^Selection: validation selection/m);
     assert.match(run.stdout, /^\| a \| t \| v \| av \| at \| tv \| Avg \| atv \|$/m);
     assert.match(run.stdout, /^\| - \| \d+\.\d\d\/\d+\.\d\d \| \d+\.\d\d\/\d+\.\d\d \| - \| - \| - \| - \| - \|$/m);

@@ -58,11 +58,12 @@ export function registerDemo(program: Command, io: Io): void {
             io.out(
               `synthetic CMU-MOSI-like data: ${data.videos} videos, ${data.utterances} utterances ` +
                 `(train/val/test videos ${data.splits.train.length}/${data.splits.val.length}/${data.splits.test.length}), ` +
-                `dims a ${data.dims.a} t ${data.dims.t} v ${data.dims.v}, in ${dir}`,
+                `dims a ${data.dims.a} t ${data.dims.t} v ${data.dims.v}, in ${dir}\n` +
+                `stage 1 (salient, all modalities): trained once, shared by every condition`,
             ),
           onConditionStart: (c, i, n, config) =>
             io.out(
-              `[${i + 1}/${n}] condition ${c}: ${config.epochs} epochs (stage 2 from epoch ${config.stageEpoch + 1}), ` +
+              `[${i + 1}/${n}] condition ${c}: stage 2 for epochs ${config.stageEpoch + 1}-${config.epochs} from the shared stage 1, ` +
                 `batch ${config.batchSize}, D_e ${config.hidden}, lr ${config.lr}`,
             ),
           ...(quiet ? {} : { onEpoch: (r, config) => io.out("  " + formatEpochLine(r, { epochs: config.epochs })) }),
