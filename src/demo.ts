@@ -27,8 +27,8 @@ import { trainConditions } from "./train/loop.js";
 
 /** The demo's defaults, in one place (see the module comment). */
 export const DEMO_DEFAULTS = Object.freeze({
-  videos: 120,
-  conditions: ["a", "t", "v", "atv"] as readonly Condition[],
+  videos: 100,
+  conditions: ["a", "t", "v", "av", "at", "tv", "atv"] as readonly Condition[],
   epochs: 6,
   stageEpoch: 3,
   batchSize: 32,
