@@ -67,6 +67,9 @@ function scalar(v: number): Arr {
   return np.array(new Float32Array([v]), { dtype: np.float32 }).reshape([]);
 }
 
+/** Marks a DclState whose centres live on the device, not in host memory. */
+const ON_DEVICE = { a: new Float64Array(0), t: new Float64Array(0), v: new Float64Array(0) };
+
 /** Adam step counters, one per parameter group (torch counts per parameter). */
 class GroupSteps {
   private counts = new Map<string, number>();
@@ -247,8 +250,9 @@ export async function trainConditions(
       s1.moments = out.moments;
       centres = out.centres;
       // spec §2.4: the centres are updated on training batches only; the count drives μ.
-      dclState = { batchCount: dclState.batchCount + 1, centres: dclState.centres };
-      if (dclState.batchCount === 1) dclState = { batchCount: 1, centres: { a: new Float64Array(0), t: new Float64Array(0), v: new Float64Array(0) } };
+      // The centres themselves stay on the device (`centres`); the host state only needs the
+      // batch count and whether centres exist yet, which decide μ (spec §2.4).
+      dclState = { batchCount: dclState.batchCount + 1, centres: ON_DEVICE };
       const parts = lossParts(out.losses, 1);
       if (epoch === 0 && bi === 0) s1.compileSeconds += (performance.now() - tStep) / 1000;
       const n = b.lengths.reduce((a, c) => a + c, 0);
