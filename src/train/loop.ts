@@ -264,6 +264,7 @@ export async function trainConditions(
     hooks.onEpoch?.(record, config);
   }
   if (centres) tree.dispose(centres as never);
+  stage1Steps.dispose();
 
   // ---- Stage 2, per condition, from the shared stage-1 state (spec §2.3) ----
   const results: TrainResult[] = [];
@@ -315,6 +316,7 @@ export async function trainConditions(
       tree.dispose(m2 as never);
       params = joinStage2(t2, frozen);
     }
+    steps.dispose();
     const result: TrainResult = {
       config: runConfig,
       dataset,

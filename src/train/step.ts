@@ -228,9 +228,13 @@ export function predictStage2(
   return { prediction: out.prediction, unimodal: out.unimodal, alpha: out.alpha, headWeights: out.headWeights };
 }
 
-/** jit-compiled versions, built once per (config, stage, condition) by the caller. */
+/**
+ * jit-compiled versions, built once per (config, stage, condition) by the caller. `dispose()`
+ * releases what the compiled programs hold once a stage or condition is done — without it, a
+ * seven-condition run filled jax-js's 4 GiB wasm heap on real MOSI batches.
+ */
 export function compileSteps(cfg: StepConfig, available: readonly Modality[]) {
-  return {
+  const steps = {
     train1: jit((t: Stage1Trainable, m: Moments<Stage1Trainable>, b: BatchArrays, d: DclArrays, s: Stage1Scalars, k: Arr) =>
       stage1TrainStep(cfg, t, m, b, d, s, k),
     ),
@@ -243,5 +247,11 @@ export function compileSteps(cfg: StepConfig, available: readonly Modality[]) {
     eval2: jit((t: Stage2Trainable, fr: Stage2Frozen, x: PerModality<Arr>, u: Arr) =>
       predictStage2(cfg, available, t, fr, x, u),
     ),
+  };
+  return {
+    ...steps,
+    dispose(): void {
+      for (const f of Object.values(steps)) f.dispose();
+    },
   };
 }
