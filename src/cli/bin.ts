@@ -5,6 +5,12 @@
 import { isDssrError } from "../errors.js";
 import { main } from "./main.js";
 
+// Output piped into a reader that stops early (`dssr table --help | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 try {
   process.exitCode = await main(process.argv);
 } catch (e) {
