@@ -19,7 +19,7 @@
  * Values are copied byte for byte: NaN payloads, -0 and subnormals come back bit-identical.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { CheckpointError, FileError } from "../errors.js";
@@ -253,4 +253,32 @@ export async function writeSafetensors(
   metadata: Record<string, string> = {},
 ): Promise<void> {
   await writeBytesAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * writeBytesAtomic, synchronously: for the training loop's per-epoch checkpoints, which run inside
+ * a synchronous stretch of work where an async write would not happen until the loop ends.
+ */
+export function writeBytesAtomicSync(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx");
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: the original error is the one to report
+      }
+    }
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot write ${path}: ${code ?? (e as Error).message}`, path);
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { random, tree, np, type Arr } from "../engine.js";
 import { initEngine } from "../engine.js";
+import { checkpointDir, readTrainingState, writeTrainingState, type LoadedTrainingState } from "../checkpoint/training-state.js";
 import { availableModalities, type TrainConfig } from "../config/types.js";
 import { makeBatches, mulberry32, paddedLength } from "../data/batches.js";
 import { loadDataset, normalizeDataset, type NormStats } from "../data/dataset.js";
@@ -35,6 +36,20 @@ export interface TrainHooks {
   onEpoch?: (record: EpochRecord, config: TrainConfig) => void;
   /** Called once the dataset is loaded and the model built. */
   onStart?: (info: { dataset: Dataset; shape: ModelShape; batchShape: [number, number] }) => void;
+}
+
+/** Where a run keeps its per-epoch checkpoints (checkpoint/training-state.ts), and whether to continue from them. */
+export interface CheckpointOptions {
+  /** Root folder: `<dir>/stage1/` and `<dir>/stage2-<condition>/`. */
+  dir: string;
+  /** Continue from the checkpoints found there (none found: start from the beginning). */
+  resume?: boolean;
+  /** The IEMOCAP fold the data was split for (recorded and checked), or null. */
+  fold?: number | null;
+}
+
+export interface TrainOptions {
+  checkpoints?: CheckpointOptions;
 }
 
 export interface TrainResult {
@@ -77,6 +92,15 @@ class GroupSteps {
   clone(): GroupSteps {
     const c = new GroupSteps(this.adam);
     c.counts = new Map(this.counts);
+    return c;
+  }
+  /** The counts, for a checkpoint. */
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+  static from(adam: AdamConfig, counts: Record<string, number>): GroupSteps {
+    const c = new GroupSteps(adam);
+    c.counts = new Map(Object.entries(counts));
     return c;
   }
   next(group: string): GroupScalars {
@@ -127,8 +151,9 @@ export async function train(
   config: TrainConfig,
   hooks: TrainHooks = {},
   data?: { dataset: Dataset; normalization: NormStats },
+  options: TrainOptions = {},
 ): Promise<TrainResult> {
-  const [result] = await trainConditions(config, [config.condition], hooks, data);
+  const [result] = await trainConditions(config, [config.condition], hooks, data, options);
   return result;
 }
 
@@ -165,7 +190,9 @@ export async function trainConditions(
     onResult?: (result: TrainResult) => void;
   } = {},
   data?: { dataset: Dataset; normalization: NormStats },
+  options: TrainOptions = {},
 ): Promise<TrainResult[]> {
+  const ck = options.checkpoints ?? null;
   await initEngine();
   const t0 = performance.now();
   const { dataset, normalization } = data ?? prepareData(config);
@@ -226,7 +253,33 @@ export async function trainConditions(
   let centres: PerModality<Arr> | null = null;
   let dclState = initialDclState();
   const stage1Epochs = Math.min(config.stageEpoch, config.epochs);
-  for (let epoch = 0; epoch < stage1Epochs; epoch++) {
+  let firstEpoch = 0;
+  const prior1 = ck?.resume === true ? readTrainingState(checkpointDir(ck.dir, 1, null), { config, fold: ck.fold ?? null, shape, stage: 1, condition: null }) : null;
+  if (prior1 !== null) {
+    // Continue stage 1 where the checkpoint left it (or skip it: a stage-switch checkpoint).
+    tree.dispose([s1.moments, params0] as never);
+    params0.salient = prior1.params.salient;
+    params0.heads = prior1.params.heads;
+    params0.subtle = prior1.params.subtle;
+    s1.trainable = splitStage1(params0);
+    s1.moments = prior1.moments as Moments<Stage1Trainable>;
+    s1.history = prior1.history;
+    s1.steps = GroupSteps.from(adam, prior1.adamSteps);
+    s1.compileSeconds = prior1.compileSeconds;
+    centres = prior1.centres;
+    dclState = { batchCount: prior1.dclBatchCount, centres: centres === null ? null : ON_DEVICE };
+    firstEpoch = prior1.epochsDone;
+  }
+  const save1 = (epochsDone: number) => {
+    if (ck === null) return;
+    writeTrainingState(checkpointDir(ck.dir, 1, null), {
+      stage: 1, condition: null, epochsDone, config, fold: ck.fold ?? null, shape,
+      params: { salient: s1.trainable.salient, heads: s1.trainable.heads, subtle: params0.subtle },
+      moments: s1.moments, centres, dclBatchCount: dclState.batchCount, adamSteps: s1.steps.toJSON(),
+      compileSeconds: s1.compileSeconds, history: s1.history,
+    });
+  };
+  for (let epoch = firstEpoch; epoch < stage1Epochs; epoch++) {
     const te = performance.now();
     const sums = emptySums(1);
     let weight = 0;
@@ -261,6 +314,7 @@ export async function trainConditions(
     });
     const record = finishEpoch(epoch, 1, sums, weight, te, (x, u) => stage1Steps.eval1(tree.ref(s1.trainable), x, u));
     s1.history.push(record);
+    save1(epoch + 1); // every epoch; the last one is the stage switch
     hooks.onEpoch?.(record, config);
   }
   if (centres) tree.dispose(centres as never);
@@ -274,20 +328,44 @@ export async function trainConditions(
     const runConfig = { ...config, condition };
     const available = availableModalities(condition);
     const steps = compileSteps(cfg, available);
-    const groupSteps = s1.steps.clone();
-    const stage1 = tree.ref(s1.trainable);
-    let params: DssrParams = { salient: stage1.salient, heads: stage1.heads, subtle: tree.ref(params0.subtle) };
-    const history = [...s1.history];
+    const dir2 = ck === null ? null : checkpointDir(ck.dir, 2, condition);
+    const prior2: LoadedTrainingState | null =
+      ck?.resume === true && config.epochs > stage1Epochs ? readTrainingState(dir2!, { config: runConfig, fold: ck.fold ?? null, shape, stage: 2, condition }) : null;
+    let groupSteps = s1.steps.clone();
+    let params: DssrParams;
+    let history = [...s1.history];
     let compileSeconds = s1.compileSeconds;
+    if (prior2 === null) {
+      const stage1 = tree.ref(s1.trainable);
+      params = { salient: stage1.salient, heads: stage1.heads, subtle: tree.ref(params0.subtle) };
+    } else {
+      params = prior2.params;
+      groupSteps = GroupSteps.from(adam, prior2.adamSteps);
+      history = prior2.history;
+      compileSeconds = prior2.compileSeconds;
+    }
     if (config.epochs > stage1Epochs) {
       let [t2, frozen] = splitStage2(params, available);
-      // One optimizer for the run: the heads keep their stage-1 moments; the subtle modules start at zero.
-      const fresh = adamInit({ core: t2.core, generation: t2.generation });
-      let m2: Moments<Stage2Trainable> = {
-        m: { heads: tree.ref(s1.moments.m.heads), core: fresh.m.core, generation: fresh.m.generation },
-        v: { heads: tree.ref(s1.moments.v.heads), core: fresh.v.core, generation: fresh.v.generation },
+      let m2: Moments<Stage2Trainable>;
+      if (prior2 === null) {
+        // One optimizer for the run: the heads keep their stage-1 moments; the subtle modules start at zero.
+        const fresh = adamInit({ core: t2.core, generation: t2.generation });
+        m2 = {
+          m: { heads: tree.ref(s1.moments.m.heads), core: fresh.m.core, generation: fresh.m.generation },
+          v: { heads: tree.ref(s1.moments.v.heads), core: fresh.v.core, generation: fresh.v.generation },
+        };
+      } else {
+        m2 = prior2.moments as Moments<Stage2Trainable>;
+      }
+      const save2 = (epochsDone: number) => {
+        if (dir2 === null) return;
+        writeTrainingState(dir2, {
+          stage: 2, condition, epochsDone, config: runConfig, fold: ck!.fold ?? null, shape, params: joinStage2(t2, frozen),
+          moments: m2, centres: null, dclBatchCount: 0, adamSteps: groupSteps.toJSON(), compileSeconds, history,
+        });
       };
-      for (let epoch = stage1Epochs; epoch < config.epochs; epoch++) {
+      const firstEpoch2 = prior2 === null ? stage1Epochs : prior2.epochsDone;
+      for (let epoch = firstEpoch2; epoch < config.epochs; epoch++) {
         const te = performance.now();
         const sums = emptySums(2);
         let weight = 0;
@@ -311,6 +389,7 @@ export async function trainConditions(
           disposeExtras(steps.eval2(tree.ref(t2), tree.ref(frozen), x, u)),
         );
         history.push(record);
+        save2(epoch + 1);
         hooks.onEpoch?.(record, runConfig);
       }
       tree.dispose(m2 as never);
