@@ -16,7 +16,12 @@ import { ConfigError, FileError } from "./errors.js";
 import {
   dssrVersion, RESULTS_FORMAT, summarizeDataset, summarizeTimings, writeJsonAtomic, type ResultsJson,
 } from "./report/results.js";
-import { train, type TrainHooks, type TrainResult } from "./train/loop.js";
+import { train, type CheckpointOptions, type TrainHooks, type TrainResult } from "./train/loop.js";
+
+/** Where `dssr train --out DIR` keeps its checkpoints: `DIR/checkpoints`. */
+export function defaultCheckpointDir(out: string): string {
+  return join(out, "checkpoints");
+}
 
 export interface RunTrainOptions {
   /**
@@ -30,6 +35,13 @@ export interface RunTrainOptions {
    * run has succeeded. The folder is created before training, so an unwritable path fails early.
    */
   saveModel?: string;
+  /**
+   * Per-epoch training checkpoints (checkpoint/training-state.ts). Default: `<out>/checkpoints`
+   * when the config names an output folder, none otherwise; `false` turns them off.
+   */
+  checkpoints?: CheckpointOptions | false;
+  /** Continue from the checkpoints (default false: start over, overwriting them). */
+  resume?: boolean;
 }
 
 export interface RunTrainResult {
@@ -115,7 +127,13 @@ export async function runTrain(config: TrainConfig, opts: RunTrainOptions = {}):
   if (config.out !== null) prepareOutputFolder(config.out);
   if (opts.saveModel !== undefined) prepareOutputFolder(opts.saveModel);
   const data = loadRunData(config, opts.fold);
-  const result = await train(config, opts.hooks ?? {}, data);
+  const ck =
+    opts.checkpoints === false ? null
+      : opts.checkpoints ?? (config.out === null ? null : { dir: defaultCheckpointDir(config.out) });
+  if (opts.resume === true && ck === null) throw new ConfigError("resume needs checkpoints: give an output folder (--out)");
+  const result = await train(config, opts.hooks ?? {}, data, {
+    ...(ck === null ? {} : { checkpoints: { ...ck, resume: opts.resume === true, fold: opts.fold ?? null } }),
+  });
   const results = resultsDocument(result, opts.fold === undefined ? {} : { fold: opts.fold });
   let resultsPath: string | null = null;
   if (config.out !== null) {

@@ -47,6 +47,8 @@ export const TRAIN_FLAGS: readonly FlagRow[] = [
   { flag: "--fold <session>", kind: "int", release: false, help: "IEMOCAP: the held-out session 1-5 of leave-one-session-out cross-validation" },
   { flag: "--out <dir>", kind: "string", release: false, help: "write <dir>/results.json (atomically, only if the run succeeds)" },
   { flag: "--save-model <dir>", kind: "string", release: false, help: "save the trained model to <dir> (model.safetensors + model.json) for dssr predict / dssr eval" },
+  { flag: "--resume <dir>", kind: "string", release: false, help: "continue a killed run from the checkpoints of <dir> (that run's --out: <dir>/checkpoints); the run's settings come from the checkpoint, flags given must agree with them" },
+  { flag: "--no-checkpoints", kind: "boolean", release: false, help: "do not write per-epoch checkpoints (default with --out: <out>/checkpoints, every epoch and at the stage switch)" },
   { flag: "--quiet", kind: "boolean", release: false, help: "print only the results, not the config and the per-epoch lines" },
 ];
 

@@ -2,8 +2,11 @@
 import { Option, type Command } from "commander";
 import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "../../config/resolve.js";
 import { formatEpochLine, formatResultsBlock } from "../../report/format.js";
-import { runTrain } from "../../run.js";
+import { defaultCheckpointDir, runTrain } from "../../run.js";
 import { ConfigError } from "../../errors.js";
+import { findCheckpoint } from "../../checkpoint/training-state.js";
+import { configDifferences } from "../../config/identity.js";
+import type { TrainConfig } from "../../config/types.js";
 import { mergeOptionLayers, presetLayer, readConfigFile, type OptionLayer } from "../../config/layers.js";
 import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
 import { formatConfig, formatDataLine, formatSeconds, type Io } from "../print.js";
@@ -29,12 +32,14 @@ export function registerTrain(program: Command, io: Io): void {
     cmd.addOption(opt);
   }
   cmd.action(async (values: Values) => {
-    const { config, fold, quiet, saveModel } = trainOptionsFromFlags(values);
+    const { config, fold, quiet, saveModel, resume, checkpoints } = trainOptionsFromFlags(values);
     checkTrainInputs(config); // before printing anything: a typo'd path fails in milliseconds
     if (!quiet) io.out(formatConfig(config));
     const { result, resultsPath, modelDir } = await runTrain(config, {
       ...(fold === undefined ? {} : { fold }),
       ...(saveModel === undefined ? {} : { saveModel }),
+      ...(checkpoints ? {} : { checkpoints: false }),
+      resume,
       hooks: quiet
         ? {}
         : {
@@ -96,11 +101,42 @@ export function layeredOptions(v: Values): TrainOptions {
 
 /** Commander's parsed values → a resolved config (validated) plus the command-only settings. */
 export function trainOptionsFromFlags(v: Values) {
+  const command = {
+    quiet: v.quiet === true,
+    saveModel: v.saveModel as string | undefined,
+    checkpoints: v.checkpoints !== false,
+  };
+  if (typeof v.resume === "string") return { ...resumeOptions(v, v.resume), ...command, resume: true };
   const opts = layeredOptions(v);
   return {
     config: resolveTrainConfig({ ...opts, out: opts.out ?? null }),
     fold: v.fold as number | undefined,
-    quiet: v.quiet === true,
-    saveModel: v.saveModel as string | undefined,
+    ...command,
+    resume: false,
   };
+}
+
+/**
+ * `--resume DIR`: the settings of the run whose checkpoints are in DIR/checkpoints, with the flags
+ * given on top; a flag that changes the run (another lr, seed, condition…) is an error.
+ */
+function resumeOptions(v: Values, dir: string): { config: TrainConfig; fold: number | undefined } {
+  const root = defaultCheckpointDir(dir);
+  const found = findCheckpoint(root);
+  if (found === null) throw new ConfigError(`--resume: no checkpoint in ${root} (is ${dir} the --out folder of a run?)`, root);
+  const layers: OptionLayer[] = [
+    { source: `the checkpoint in ${root}`, options: { ...found.config, features: { ...found.config.features } } },
+    ...(typeof v.config === "string" ? [readConfigFile(v.config)] : []),
+    { source: "the command line", options: flagOptions(v) },
+  ];
+  if (typeof v.preset === "string") throw new ConfigError("--resume takes the run's settings from its checkpoint; drop --preset");
+  const merged = mergeOptionLayers(layers);
+  const config = resolveTrainConfig({ ...merged, dataset: merged.dataset ?? "", dataDir: merged.dataDir ?? "", out: merged.out ?? dir });
+  const differ = configDifferences(found.config, config, found.stage === 1 ? ["condition"] : []);
+  const fold = (v.fold as number | undefined) ?? found.fold ?? undefined;
+  if ((found.fold ?? undefined) !== fold) differ.push(`fold ${found.fold ?? "none"} there, ${fold ?? "none"} now`);
+  if (differ.length > 0) {
+    throw new ConfigError(`--resume: the flags change the run in ${root} (${differ.join("; ")}); drop them or start a new run`, root);
+  }
+  return { config, fold };
 }
