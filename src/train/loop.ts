@@ -9,8 +9,11 @@ import { initEngine } from "../engine.js";
 import { checkpointDir, readTrainingState, writeTrainingState, type LoadedTrainingState } from "../checkpoint/training-state.js";
 import { availableModalities, type TrainConfig } from "../config/types.js";
 import { makeBatches, mulberry32, paddedLength } from "../data/batches.js";
-import { loadDataset, normalizeDataset, type NormStats } from "../data/dataset.js";
+import { holdOutValidation, loadDataset, normalizeDataset, type NormStats } from "../data/dataset.js";
 import { type Batch, type Dataset, type PerModality } from "../data/types.js";
+import {
+  checkMissingRate, datasetMasks, effectiveMissingRate, maskBatch, missingFraction, type VideoMasks,
+} from "../data/missing.js";
 import { classificationMetrics, regressionMetrics } from "../eval/metrics.js";
 import { selectEpochs } from "../eval/selection.js";
 import type { EpochRecord, LossParts, Metrics, Selections } from "../eval/types.js";
@@ -19,6 +22,8 @@ import { initParams, type DssrParams, type ModelShape } from "../model/params.js
 import { ADAM_DEFAULTS, adamInit, adamScalars, type AdamConfig, type Moments } from "./adam.js";
 import type { BatchArrays } from "./objective.js";
 import {
+  ALL_MODALITIES,
+  compileMaskedSteps,
   compileSteps,
   joinStage2,
   splitStage1,
@@ -36,6 +41,8 @@ export interface TrainHooks {
   onEpoch?: (record: EpochRecord, config: TrainConfig) => void;
   /** Called once the dataset is loaded and the model built. */
   onStart?: (info: { dataset: Dataset; shape: ModelShape; batchShape: [number, number] }) => void;
+  /** Called when a stage continues from a checkpoint (`dir`), after `epochsDone` epochs of the run. */
+  onResume?: (info: { stage: 1 | 2; condition: TrainConfig["condition"] | null; epochsDone: number; dir: string }) => void;
 }
 
 /** Where a run keeps its per-epoch checkpoints (checkpoint/training-state.ts), and whether to continue from them. */
@@ -62,6 +69,20 @@ export interface TrainResult {
   selections: Selections;
   compileSeconds: number;
   totalSeconds: number;
+  /** The missing-rate protocol's run (trainMissingRates); absent for a condition's run. */
+  missing?: MissingRateInfo;
+}
+
+/** How a missing-rate run's stage 2 masked the data (data/missing.ts). */
+export interface MissingRateInfo {
+  /** The rate asked for. */
+  rate: number;
+  /** The expected fraction of missing (utterance, modality) cells: min(rate, 2/3). */
+  effectiveRate: number;
+  /** The masks' seed (the run's seed). */
+  seed: number;
+  /** The measured fraction of missing cells per split. NaN for an empty split. */
+  fraction: { train: number; val: number; test: number };
 }
 
 /** Host typed arrays → engine arrays for one batch. */
@@ -134,7 +155,10 @@ function collect(pred: Float32Array, b: Batch, nOut: number, preds: number[], la
   }
 }
 
-/** Load, normalise and batch the dataset a config names. */
+/**
+ * Load and normalise the dataset a config names, its label-file split (IEMOCAP: with the
+ * held-out validation dialogues of `config.valFraction`; a fold's split is run.ts's loadRunData).
+ */
 export function prepareData(config: TrainConfig): { dataset: Dataset; normalization: NormStats } {
   const raw = loadDataset({
     name: config.dataset,
@@ -142,7 +166,7 @@ export function prepareData(config: TrainConfig): { dataset: Dataset; normalizat
     labelFile: config.labelFile,
     features: config.features,
   });
-  const { dataset, stats } = normalizeDataset(raw, config.normalize);
+  const { dataset, stats } = normalizeDataset(holdOutValidation(raw, config.valFraction, config.seed, null), config.normalize);
   return { dataset, normalization: stats };
 }
 
@@ -192,7 +216,47 @@ export async function trainConditions(
   data?: { dataset: Dataset; normalization: NormStats },
   options: TrainOptions = {},
 ): Promise<TrainResult[]> {
+  return trainStages(config, conditions.map((condition) => ({ condition, missingRate: null })), hooks, data, options);
+}
+
+/**
+ * The random missing-rate protocol (GCNet; data/missing.ts): stage 1 once on all modalities, as
+ * for the conditions, then stage 2 once per rate, continuing from it, trained and evaluated with
+ * per-utterance masks at that rate (train, val and test utterances each masked by the same
+ * (seed, utterance id) scheme; seed = the config's) and the per-utterance generation module. The
+ * masked steps compile once for every rate. Each result's config has condition atv (the model
+ * reads all three inputs) and `missing` set. No checkpoints.
+ */
+export async function trainMissingRates(
+  config: TrainConfig,
+  rates: readonly number[],
+  hooks: TrainHooks & {
+    onMissingRate?: (rate: number, index: number) => void;
+    /** Called as each rate finishes, before the next starts (write its results here). */
+    onResult?: (result: TrainResult) => void;
+  } = {},
+  data?: { dataset: Dataset; normalization: NormStats },
+): Promise<TrainResult[]> {
+  for (const r of rates) checkMissingRate(r);
+  return trainStages({ ...config, condition: "atv" }, rates.map((missingRate) => ({ condition: "atv" as const, missingRate })), hooks, data, {});
+}
+
+/** What one stage 2 continuing from the shared stage 1 runs under: a condition, or (condition atv) a missing rate. */
+type Stage2Variant = { condition: TrainConfig["condition"]; missingRate: number | null };
+
+async function trainStages(
+  config: TrainConfig,
+  variants: readonly Stage2Variant[],
+  hooks: TrainHooks & {
+    onCondition?: (condition: TrainConfig["condition"], index: number) => void;
+    onMissingRate?: (rate: number, index: number) => void;
+    onResult?: (result: TrainResult) => void;
+  },
+  data: { dataset: Dataset; normalization: NormStats } | undefined,
+  options: TrainOptions,
+): Promise<TrainResult[]> {
   const ck = options.checkpoints ?? null;
+  if (ck !== null && variants.some((v) => v.missingRate !== null)) throw new Error("the missing-rate protocol keeps no checkpoints");
   await initEngine();
   const t0 = performance.now();
   const { dataset, normalization } = data ?? prepareData(config);
@@ -216,23 +280,29 @@ export async function trainConditions(
   const trainBatches = (epoch: number) =>
     makeBatches(dataset, dataset.splits.train, { batchSize: B, padTo: S, rng: epochRng(config.seed, epoch) });
   const stepKey = (epoch: number, b: number) => random.key(Math.floor(epochRng(config.seed ^ 0x5eed, epoch * 4099 + b)() * 2 ** 31));
-  const evaluate = (batches: Batch[], predict: (x: PerModality<Arr>, umask: Arr) => Arr): Metrics | null => {
+  /** With `masks` (the missing-rate protocol), each batch's missing cells are zeroed and its mask passed on. */
+  const evaluate = (batches: Batch[], predict: (x: PerModality<Arr>, umask: Arr, mask: Arr | null) => Arr, masks: VideoMasks | null): Metrics | null => {
     if (batches.length === 0) return null;
     const preds: number[] = [];
     const labels: number[] = [];
     for (const b of batches) {
-      const arrs = toArrays(b, dataset.dims);
+      const mb = masks === null ? null : maskBatch(b, dataset.dims, masks);
+      const arrs = toArrays(mb === null ? b : mb.batch, dataset.dims);
       arrs.labels.dispose();
-      collect(predict(arrs.x, arrs.umask).dataSync() as Float32Array, b, dataset.nClasses, preds, labels);
+      const mask = mb === null ? null : maskArray(mb.mask, b);
+      collect(predict(arrs.x, arrs.umask, mask).dataSync() as Float32Array, b, dataset.nClasses, preds, labels);
     }
     return dataset.task === "regression" ? regressionMetrics(preds, labels) : classificationMetrics(preds, labels, dataset.nClasses);
   };
-  const finishEpoch = (epoch: number, stage: 1 | 2, sums: LossParts, weight: number, te: number, predict: (x: PerModality<Arr>, u: Arr) => Arr): EpochRecord => {
+  const finishEpoch = (
+    epoch: number, stage: 1 | 2, sums: LossParts, weight: number, te: number,
+    predict: (x: PerModality<Arr>, u: Arr, mask: Arr | null) => Arr, masks: VideoMasks | null = null,
+  ): EpochRecord => {
     const trainLoss = Object.fromEntries(
       Object.entries(sums).map(([k, v]) => [k, v === null ? null : v / Math.max(weight, 1)]),
     ) as unknown as LossParts;
-    const val = evaluate(evalBatches.val, predict);
-    const test = evaluate(evalBatches.test, predict)!;
+    const val = evaluate(evalBatches.val, predict, masks);
+    const test = evaluate(evalBatches.test, predict, masks)!;
     return { epoch, stage, trainLoss, val, test, seconds: (performance.now() - te) / 1000 };
   };
   const emptySums = (stage: 1 | 2): LossParts => ({ total: 0, task: 0, taskA: 0, taskT: 0, taskV: 0, dcl: stage === 1 ? 0 : null, rec: stage === 2 ? 0 : null });
@@ -269,6 +339,7 @@ export async function trainConditions(
     centres = prior1.centres;
     dclState = { batchCount: prior1.dclBatchCount, centres: centres === null ? null : ON_DEVICE };
     firstEpoch = prior1.epochsDone;
+    hooks.onResume?.({ stage: 1, condition: null, epochsDone: firstEpoch, dir: checkpointDir(ck!.dir, 1, null) });
   }
   const save1 = (epochsDone: number) => {
     if (ck === null) return;
@@ -322,12 +393,16 @@ export async function trainConditions(
 
   // ---- Stage 2, per condition, from the shared stage-1 state (spec §2.3) ----
   const results: TrainResult[] = [];
-  for (const [ci, condition] of conditions.entries()) {
-    hooks.onCondition?.(condition, ci);
+  // The missing-rate protocol's steps: compiled once, for every rate (the mask is an input).
+  const maskedSteps = variants.some((v) => v.missingRate !== null) ? compileMaskedSteps(cfg) : null;
+  for (const [ci, { condition, missingRate }] of variants.entries()) {
+    if (missingRate === null) hooks.onCondition?.(condition, ci);
+    else hooks.onMissingRate?.(missingRate, ci);
     const tc = performance.now();
     const runConfig = { ...config, condition };
-    const available = availableModalities(condition);
-    const steps = compileSteps(cfg, available);
+    const available = missingRate === null ? availableModalities(condition) : ALL_MODALITIES;
+    const masks = missingRate === null ? null : datasetMasks(dataset, config.seed, missingRate);
+    const steps = missingRate === null ? compileSteps(cfg, available) : null;
     const dir2 = ck === null ? null : checkpointDir(ck.dir, 2, condition);
     const prior2: LoadedTrainingState | null =
       ck?.resume === true && config.epochs > stage1Epochs ? readTrainingState(dir2!, { config: runConfig, fold: ck.fold ?? null, shape, stage: 2, condition }) : null;
@@ -343,6 +418,7 @@ export async function trainConditions(
       groupSteps = GroupSteps.from(adam, prior2.adamSteps);
       history = prior2.history;
       compileSeconds = prior2.compileSeconds;
+      hooks.onResume?.({ stage: 2, condition, epochsDone: prior2.epochsDone, dir: dir2! });
     }
     if (config.epochs > stage1Epochs) {
       let [t2, frozen] = splitStage2(params, available);
@@ -376,7 +452,13 @@ export async function trainConditions(
             core: groupSteps.next("subtle"),
             generation: Object.fromEntries(available.map((m) => [m, groupSteps.next(`generation.${m}`)])),
           };
-          const out = steps.train2(t2, m2, tree.ref(frozen), toArrays(b, dataset.dims), sc, stepKey(epoch, bi));
+          let out;
+          if (masks === null) {
+            out = steps!.train2(t2, m2, tree.ref(frozen), toArrays(b, dataset.dims), sc, stepKey(epoch, bi));
+          } else {
+            const mb = maskBatch(b, dataset.dims, masks); // missing cells zeroed here, on the host
+            out = maskedSteps!.train2(t2, m2, tree.ref(frozen), toArrays(mb.batch, dataset.dims), sc, stepKey(epoch, bi), maskArray(mb.mask, b));
+          }
           t2 = out.trainable;
           m2 = out.moments;
           const parts = lossParts(out.losses, 2);
@@ -385,9 +467,9 @@ export async function trainConditions(
           weight += n;
           accumulate(sums, parts, n);
         });
-        const record = finishEpoch(epoch, 2, sums, weight, te, (x, u) =>
-          disposeExtras(steps.eval2(tree.ref(t2), tree.ref(frozen), x, u)),
-        );
+        const record = finishEpoch(epoch, 2, sums, weight, te, (x, u, mask) =>
+          disposeExtras(mask === null ? steps!.eval2(tree.ref(t2), tree.ref(frozen), x, u) : maskedSteps!.eval2(tree.ref(t2), tree.ref(frozen), x, u, mask)),
+        masks);
         history.push(record);
         save2(epoch + 1);
         hooks.onEpoch?.(record, runConfig);
@@ -395,7 +477,7 @@ export async function trainConditions(
       tree.dispose(m2 as never);
       params = joinStage2(t2, frozen);
     }
-    steps.dispose();
+    steps?.dispose();
     const result: TrainResult = {
       config: runConfig,
       dataset,
@@ -407,11 +489,24 @@ export async function trainConditions(
       compileSeconds,
       totalSeconds: (performance.now() - (ci === 0 ? t0 : tc)) / 1000,
     };
+    if (missingRate !== null) {
+      const f = (ids: string[]) => (ids.length === 0 ? Number.NaN : missingFraction(masks!, ids));
+      result.missing = {
+        rate: missingRate, effectiveRate: effectiveMissingRate(missingRate), seed: config.seed,
+        fraction: { train: f(dataset.splits.train), val: f(dataset.splits.val), test: f(dataset.splits.test) },
+      };
+    }
     results.push(result);
     hooks.onResult?.(result);
   }
+  maskedSteps?.dispose();
   tree.dispose([s1.trainable, s1.moments, params0.subtle] as never);
   return results;
+}
+
+/** A batch's [B, S, 3] availability mask as an engine array. */
+function maskArray(mask: Float32Array, b: Batch): Arr {
+  return np.array(mask, { dtype: np.float32 }).reshape([b.B, b.S, 3]);
 }
 
 function disposeExtras(p: { prediction: Arr; unimodal: PerModality<Arr>; alpha: Arr; headWeights: PerModality<Arr> }): Arr {

@@ -42,3 +42,30 @@ export function listFiles(dir: string): string[] {
 export const SYNTH_FLAGS = [
   "--audio-feature", "synth-audio", "--text-feature", "synth-text", "--video-feature", "synth-video",
 ] as const;
+
+export interface KilledRun {
+  /** The signal that ended the child (SIGKILL when the pattern was seen), or null. */
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `node bin/dssr.js ...args`, killed with SIGKILL (no handler, no clean-up: a crash) as soon as
+ * its stdout matches `pattern`.
+ */
+export function runBinUntil(args: readonly string[], cwd: string, pattern: RegExp): Promise<KilledRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      stdout += s;
+      if (pattern.test(stdout)) child.kill("SIGKILL");
+    });
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ signal, code, stdout, stderr }));
+  });
+}

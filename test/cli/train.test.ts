@@ -52,8 +52,14 @@ describe("dssr train on a tiny synthetic dataset", () => {
     assert.match(out, new RegExp(`^results: ${join(root, "runs", "at", "results.json")}$`, "m"));
   });
 
-  it("writes only results.json in --out", () => {
-    assert.deepEqual(listFiles(join(root, "runs")), ["at/results.json"]);
+  it("writes results.json and the latest checkpoint of each stage (no temporaries) in --out", () => {
+    assert.deepEqual(listFiles(join(root, "runs")), [
+      "at/checkpoints/stage1/checkpoint.json",
+      "at/checkpoints/stage1/state-0001.safetensors",
+      "at/checkpoints/stage2-at/checkpoint.json",
+      "at/checkpoints/stage2-at/state-0002.safetensors",
+      "at/results.json",
+    ]);
   });
 
   it("results.json holds the resolved config, the data summary and two epochs", () => {

@@ -40,12 +40,15 @@ export function registerTrain(program: Command, io: Io): void {
       ...(saveModel === undefined ? {} : { saveModel }),
       ...(checkpoints ? {} : { checkpoints: false }),
       resume,
-      hooks: quiet
-        ? {}
-        : {
-            onStart: ({ dataset, batchShape }) => io.out(formatDataLine(dataset, batchShape)),
-            onEpoch: (record) => io.out(formatEpochLine(record, { epochs: config.epochs })),
-          },
+      hooks: {
+        onResume: ({ dir, epochsDone }) => io.out(`resuming from ${dir} after epoch ${epochsDone}`),
+        ...(quiet
+          ? {}
+          : {
+              onStart: ({ dataset, batchShape }) => io.out(formatDataLine(dataset, batchShape)),
+              onEpoch: (record) => io.out(formatEpochLine(record, { epochs: config.epochs })),
+            }),
+      },
     });
     io.out(formatResultsBlock(result.selections, config));
     io.out(
@@ -85,6 +88,7 @@ export function flagOptions(v: Values): Partial<TrainOptions> {
     weightDecay: num("weightDecay"),
     seed: num("seed"),
     normalize: str("normalize"),
+    valFraction: num("valFraction"),
     out: str("out"),
   };
 }
