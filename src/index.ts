@@ -22,13 +22,18 @@ export {
 } from "./config/layers.js";
 export { checkTrainInputs, OPTION_FLAGS, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
 
-// Data: GCNet label and feature files → Dataset → padded batches; z-score; IEMOCAP folds; synthetic data.
+// Data: GCNet label and feature files (pickles or .npy folders) → Dataset → padded batches; z-score; IEMOCAP folds; synthetic data.
 export {
   MODALITIES, type Batch, type Dataset, type DatasetName, type FeatureFile, type LabelFile, type Modality,
   type PerModality, type Task, type Video,
 } from "./data/types.js";
 export { readLabelFile } from "./data/labels.js";
 export { readFeatureFile } from "./data/features.js";
+export { parseNpy, parseNpyHeader, readNpy, type NpyHeader } from "./data/npy.js";
+export {
+  featureSource, isNpyFeatureFolder, readFeatureSource, readNpyFeatureFolder, type FeatureSource, type NpyFolderOptions,
+} from "./data/npy-folder.js";
+export { convertNpyFolder, featureFilePickle, type ConvertNpyOptions, type ConvertNpyResult } from "./data/convert.js";
 export {
   applyNormalization, checkDatasetName, DATASET_NAMES, defaultLabelFile, featurePaths, fitZscore,
   iemocapSessionFolds, loadDataset, normalizeDataset, sessionOf, withSplits,

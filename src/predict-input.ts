@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { FileError, FormatError } from "./errors.js";
-import { readFeatureFile } from "./data/features.js";
+import { readFeatureSource } from "./data/npy-folder.js";
 import { readLabelFile } from "./data/labels.js";
 import { sessionOf } from "./data/splits.js";
 import { MODALITIES, type FeatureFile, type LabelFile, type PerModality } from "./data/types.js";
@@ -85,13 +85,17 @@ export interface PicklePredictInput {
   labels: LabelFile;
 }
 
-/** Read the label file and the given feature files and assemble predict's input. */
+/**
+ * Read the label file and the given feature files and assemble predict's input. A feature file
+ * that is absent but whose folder holds `.npy` files is read in that layout (npy-folder.ts); an
+ * utterance it lacks has that modality missing, as with a pickle.
+ */
 export function readPredictPickles(opts: PicklePredictOptions): PicklePredictInput {
   const labels = readLabelFile(opts.labelFile);
   const features: Partial<PerModality<FeatureFile>> = {};
   for (const m of MODALITIES) {
     const path = opts.featureFiles[m];
-    if (path !== undefined) features[m] = readFeatureFile(path);
+    if (path !== undefined) features[m] = readFeatureSource(path, { labels, missing: "skip" });
   }
   return { ...predictInputFromFiles(labels, features, opts.videoIds), labels };
 }

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { checkDatasetName, defaultLabelFile, featurePaths } from "../data/dataset.js";
+import { featureSource } from "../data/npy-folder.js";
 import { ConfigError, FileError } from "../errors.js";
 import { checkCondition } from "./conditions.js";
 import { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES } from "./presets.js";
@@ -166,7 +167,8 @@ function show(v: unknown): string {
 /**
  * Checks that the data directory, the label file and the three feature files a config names exist
  * (a FileError naming the path; for a missing feature file also the folders that are there), and
- * that `out`, if set, is not an existing file. Reads no file contents.
+ * that `out`, if set, is not an existing file. A feature folder without its pickle but with
+ * `.npy` files counts as present (the `.npy` layout, data/npy-folder.ts). Reads no file contents.
  */
 export function checkTrainInputs(config: TrainConfig): void {
   if (!isDirectory(config.dataDir)) {
@@ -181,14 +183,14 @@ export function checkTrainInputs(config: TrainConfig): void {
   const paths = featurePaths(config.dataDir, config.features);
   const which = { a: "audio", t: "text", v: "video" } as const;
   for (const m of ["a", "t", "v"] as const) {
-    if (isFile(paths[m])) continue;
+    if (featureSource(paths[m]) !== null) continue; // the pickle, or a folder of .npy files
     const featuresDir = join(config.dataDir, "features");
     const there = isDirectory(featuresDir) ? readdirSync(featuresDir).sort() : [];
     const hint = there.length > 0
       ? `folders in ${featuresDir}: ${there.join(", ")}`
       : `${featuresDir} has no feature folders`;
     throw new FileError(
-      `${which[m]} feature file not found: ${paths[m]} (--${which[m]}-feature '${config.features[which[m]]}'; ${hint})`,
+      `${which[m]} feature file not found: ${paths[m]} (nor .npy files in its folder; --${which[m]}-feature '${config.features[which[m]]}'; ${hint})`,
       paths[m],
     );
   }

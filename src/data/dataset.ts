@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { ConfigError, FormatError, MissingUtteranceError } from "../errors.js";
 import type { FeatureNames } from "../config/types.js";
-import { readFeatureFile } from "./features.js";
+import { readFeatureSource } from "./npy-folder.js";
 import { readLabelFile } from "./labels.js";
 import {
   MODALITIES,
@@ -61,15 +61,19 @@ export interface LoadDatasetOptions {
   features: FeatureNames;
 }
 
-/** Read the label file and the three feature files and assemble the dataset. */
+/**
+ * Read the label file and the three feature files and assemble the dataset. A feature folder
+ * without its pickle but with `.npy` files is read in the GCNet/MoMKE `.npy` layout
+ * (`readFeatureSource`, npy-folder.ts).
+ */
 export function loadDataset(opts: LoadDatasetOptions): Dataset {
   const name = checkDatasetName(opts.name);
   const labels = readLabelFile(opts.labelFile ?? defaultLabelFile(name, opts.dataDir));
   const paths = featurePaths(opts.dataDir, opts.features);
   return assembleDataset(name, labels, {
-    a: readFeatureFile(paths.a),
-    t: readFeatureFile(paths.t),
-    v: readFeatureFile(paths.v),
+    a: readFeatureSource(paths.a, { labels }),
+    t: readFeatureSource(paths.t, { labels }),
+    v: readFeatureSource(paths.v, { labels }),
   });
 }
 
