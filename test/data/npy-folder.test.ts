@@ -20,6 +20,7 @@ import { featureSource, isNpyFeatureFolder, readFeatureSource, readNpyFeatureFol
 import { tuple, writePickle, type PickleIn } from "../../src/data/pickle-writer.js";
 import type { Dataset, EmotionLabelFile, FeatureFile } from "../../src/data/types.js";
 import { checkTrainInputs, resolveTrainConfig } from "../../src/config/resolve.js";
+import { readPredictPickles } from "../../src/predict-input.js";
 
 const IEMOCAP_LABELS = join(DATA, "IEMOCAP", "IEMOCAP_features_raw_4way.pkl");
 
@@ -228,6 +229,13 @@ describe("bad .npy folders: the specific error, naming the file", () => {
     // dssr predict's mode: the utterance is left out (that modality missing), the rest is read.
     const f = readNpyFeatureFolder(dir, { labels: readLabelFile(labelFile), missing: "skip" });
     assert.deepEqual([...f.host.keys()], ["v1_1", "v1_2"]);
+    // ... which is how dssr predict reads a .npy folder in place of audio.pkl.
+    const input = readPredictPickles({ labelFile, featureFiles: { a: join(dir, "audio.pkl") } });
+    assert.deepEqual(input.skipped, ["v2/v2_1"]);
+    assert.deepEqual(input.videos.map((v) => v.utterances.map((u) => [u.id, [...u.features.a!]])), [
+      [["v1_1", vec(0, 0)], ["v1_2", mean(vec(1, 0), vec(1, 1))]],
+      [],
+    ]);
   });
 
   test("a vector of another length names that file and the one that fixed the dim", () => {
