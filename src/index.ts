@@ -100,3 +100,14 @@ export {
   buildTable, tableRunDir, type BuildTableResult, type TableHooks, type TableOptions,
 } from "./table.js";
 export { DEMO_DEFAULTS, runDemo, type DemoHooks, type DemoOptions, type DemoResult, type DemoRun } from "./demo.js";
+
+// Plots: training curves and case analysis as SVG + PNG (Vega-Lite, resvg), what `dssr plot` calls.
+export {
+  curvesData, curvesSpec, LOSS_SERIES, plotTrainingCurves, type CurveRow, type CurvesData, type CurvesOptions, type MetricRow,
+} from "./plot/curves.js";
+export {
+  caseAnalysisData, caseLabels, caseSpec, findUtterances, MODALITY_NAMES, plotCaseAnalysis, type CaseCell, type CaseData,
+  type CaseOptions,
+} from "./plot/case.js";
+export { figurePaths, pngSize, renderVegaLite, writeFigure, type Figure, type RenderOptions } from "./plot/render.js";
+export { loadPlotFonts, PLOT_FONT_FAMILY, type PlotFonts } from "./plot/font.js";

@@ -29,6 +29,21 @@ describe("dssr --help", () => {
     for (const f of DEMO_FLAGS) assert.match(r.stdout, new RegExp(`^ +${f}\\b`, "m"), f);
   });
 
+  it("dssr plot --help names curves and case; each lists its flags", async () => {
+    const h = await runBin(["plot", "--help"], REPO);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /^ +curves \[options\] <results>/m);
+    assert.match(h.stdout, /^ +case \[options\]/m);
+    const c = await runBin(["plot", "curves", "--help"], REPO);
+    assert.equal(c.code, 0);
+    for (const f of ["--out", "--scale", "--quiet"]) assert.match(c.stdout, new RegExp(`^ +${f}\\b`, "m"), f);
+    const k = await runBin(["plot", "case", "--help"], REPO);
+    assert.equal(k.code, 0);
+    for (const f of ["--model", "--data-dir", "--utterances", "--conditions", "--as-given", "--out", "--scale"]) {
+      assert.match(k.stdout, new RegExp(`^ +${f}\\b`, "m"), f);
+    }
+  });
+
   it("dssr --help names both commands; --version prints the package version", async () => {
     const h = await runBin(["--help"], REPO);
     assert.equal(h.code, 0);
