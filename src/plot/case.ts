@@ -279,7 +279,7 @@ export function caseSpec(d: CaseData): TopLevelSpec {
       name: `w_${i}`,
       width: 12 * d.heads * d.conditions.length,
       height: 3 * 26,
-      title: i === 0 ? { text: `MHDW head weights w̄ (heads 1–${d.heads} per condition)`, fontSize: 11.5, fontWeight: "normal", anchor: "middle" } : undefined,
+      title: i === 0 ? { text: `MHDW head weights w̄ (heads 1–${d.heads}, left to right, per condition)`, fontSize: 11.5, fontWeight: "normal", anchor: "middle" } : undefined,
       data: { values: wRows },
       mark: { type: "rect", stroke: "white", strokeWidth: 0.5 },
       encoding: {
