@@ -171,6 +171,12 @@ export function curvesSpec(d: CurvesData, opts: CurvesOptions = {}): TopLevelSpe
       ...ruleLayers("stage_rule", true),
     ],
   };
+  // Selection labels sit above their diamond; one within 70 px of the previous label goes below it.
+  const pxPerEpoch = width / Math.max(1, d.epochs - 1);
+  const labels = d.selected.map((s) => ({ ...s, above: true }));
+  labels.forEach((l, i) => {
+    if (i > 0 && labels[i - 1].above && (l.epoch - labels[i - 1].epoch) * pxPerEpoch < 70) l.above = false;
+  });
   const mY = { field: "value", type: "quantitative", title: "metric (%)", scale: { zero: false } } as const;
   const mColor = {
     field: "metric",
@@ -210,11 +216,11 @@ export function curvesSpec(d: CurvesData, opts: CurvesOptions = {}): TopLevelSpe
         mark: { type: "point", shape: "diamond", filled: true, size: 110, color: "black", stroke: "white", strokeWidth: 1 },
         encoding: { x, y: { field: "value", type: "quantitative" } },
       },
-      {
-        data: { values: d.selected },
-        mark: { type: "text", dy: -12, fontSize: 10.5, color: "black" },
+      ...[true, false].map((above) => ({
+        data: { values: labels.filter((l) => l.above === above) },
+        mark: { type: "text", dy: above ? -12 : 14, fontSize: 10.5, color: "black" },
         encoding: { x, y: { field: "value", type: "quantitative" }, text: { field: "rules" } },
-      },
+      })),
     ],
   };
   return {
