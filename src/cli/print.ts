@@ -5,9 +5,11 @@ import type { Dataset } from "../data/types.js";
 /** Where the commands write: stdout for results and progress (stderr carries only errors). */
 export interface Io {
   out: (line: string) => void;
+  /** Where a progress bar may be drawn (cli/progress.ts): one only if it is a terminal. None: plain lines. */
+  bar?: { isTTY?: boolean; columns?: number; write(chunk: string): boolean };
 }
 
-export const processIo: Io = { out: (line) => process.stdout.write(line + "\n") };
+export const processIo: Io = { out: (line) => process.stdout.write(line + "\n"), bar: process.stdout };
 
 /** The resolved config, one aligned `key  value` line each, as it is stored in results.json. */
 export function formatConfig(config: TrainConfig): string {
@@ -51,9 +53,11 @@ export function formatDataLine(dataset: Dataset, batchShape: [number, number]): 
   );
 }
 
-/** Seconds as `12.3 s` or `4 min 05 s`. */
+/** Seconds as `12.3 s`, `4 min 05 s` or `2 h 05 min`. */
 export function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${String(Math.round(s - 60 * m)).padStart(2, "0")} s`;
+  if (s < 59.95) return `${s.toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }

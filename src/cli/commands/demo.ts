@@ -7,6 +7,7 @@ import { SELECTION_RULES, type SelectionRule } from "../../eval/types.js";
 import { formatEpochLine } from "../../report/format.js";
 import { integerArg, numberArg } from "../flags.js";
 import { formatSeconds, type Io } from "../print.js";
+import { createProgress, type Progress } from "../progress.js";
 
 export const DEMO_FLAGS = [
   "--conditions", "--videos", "--epochs", "--stage_epoch", "--batch_size", "--D_e", "--lr", "--seed",
@@ -40,6 +41,7 @@ export function registerDemo(program: Command, io: Io): void {
       if (rule !== undefined && !(SELECTION_RULES as readonly string[]).includes(rule)) {
         throw new ConfigError(`unknown --rule '${rule}'; expected one of ${SELECTION_RULES.join(", ")}`);
       }
+      let progress: Progress | null = null;
       const opts: DemoOptions = {
         dataDir: (v.dataDir as string | undefined) ?? null,
         videos: v.videos as number | undefined,
@@ -62,14 +64,24 @@ export function registerDemo(program: Command, io: Io): void {
                 `stage 1 (salient, all modalities): trained once, shared by every condition`,
             ),
           onConditionStart: (c, i, n, config) =>
-            io.out(
+            (progress?.line ?? io.out)(
               `[${i + 1}/${n}] condition ${c}: stage 2 for epochs ${config.stageEpoch + 1}-${config.epochs} from the shared stage 1, ` +
                 `batch ${config.batchSize}, D_e ${config.hidden}, lr ${config.lr}`,
             ),
-          ...(quiet ? {} : { onEpoch: (r, config) => io.out("  " + formatEpochLine(r, { epochs: config.epochs })) }),
+          ...(quiet
+            ? {}
+            : {
+                onEpoch: (r, config) => {
+                  // The plan is known from the first epoch's config: stage 1 once, stage 2 per condition.
+                  const n = new Set(opts.conditions ?? DEMO_DEFAULTS.conditions).size;
+                  const stage1 = Math.min(config.stageEpoch, config.epochs);
+                  progress ??= createProgress(io, { stage1, stage2: n * (config.epochs - stage1) }, { label: `epochs of ${n} condition(s)` });
+                  progress.epoch("  " + formatEpochLine(r, { epochs: config.epochs }), r.stage, r.seconds);
+                },
+              }),
         },
       };
-      const result = await runDemo(opts);
+      const result = await runDemo(opts).finally(() => progress?.stop());
       io.out("");
       io.out(result.table);
       io.out("");

@@ -9,6 +9,7 @@ import { formatTable, TABLE_FORMATS, type TableFormat } from "../../report/table
 import { buildTable, type TableOptions } from "../../table.js";
 import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
 import { formatConfig, formatSeconds, type Io } from "../print.js";
+import { createProgress, type EpochPlan, type Progress } from "../progress.js";
 import { layeredOptions, type Values } from "./train.js";
 
 /**
@@ -100,8 +101,9 @@ export function registerTable(program: Command, io: Io): void {
           opts.conditions = conditions;
         }
       }
-      if (!quiet) opts.hooks = progressHooks(io);
-      const result = await buildTable(opts);
+      const progress = quiet ? null : progressHooks(io);
+      if (progress !== null) opts.hooks = progress.hooks;
+      const result = await buildTable(opts).finally(() => progress?.stop());
       if (!quiet) {
         io.out(
           `${result.trained} run(s) trained, ${result.reused} read from results.json; ` +
@@ -129,13 +131,30 @@ function where(seed: number, fold: number | null): string {
   return `seed ${seed}` + (fold === null ? "" : `, fold ${fold}`);
 }
 
-function progressHooks(io: Io): NonNullable<TableOptions["hooks"]> {
+/**
+ * The table's progress: its plan and every epoch as lines, and a bar with the ETA of the whole
+ * table over all its epochs (cli/progress.ts; plain lines with the ETA when not on a terminal).
+ */
+function progressHooks(io: Io): { hooks: NonNullable<TableOptions["hooks"]>; stop: () => void } {
   let epochs = 0;
-  return {
+  let perRun: EpochPlan = { stage1: 0, stage2: 0 };
+  let sharedStage1 = true;
+  let progress: Progress | null = null;
+  const line = (t: string): void => (progress === null ? io.out(t) : progress.line(t));
+  const hooks: NonNullable<TableOptions["hooks"]> = {
     onStart: ({ config, conditions, seeds, folds, total, shared }) => {
       epochs = config.epochs;
-      io.out(formatConfig(config).split("\n").filter((l) => !/^\s+(condition|out)\s/.test(l)).join("\n"));
-      io.out(
+      const stage1 = Math.min(config.stageEpoch, config.epochs);
+      perRun = { stage1, stage2: config.epochs - stage1 };
+      sharedStage1 = shared;
+      const groups = seeds.length * (folds === null ? 1 : folds.length);
+      line(formatConfig(config).split("\n").filter((l) => !/^\s+(condition|out)\s/.test(l)).join("\n"));
+      progress = createProgress(
+        io,
+        { stage1: (shared ? groups : total) * perRun.stage1, stage2: total * perRun.stage2 },
+        { label: `epochs of ${total} run(s)` },
+      );
+      line(
         `table: conditions ${conditions.join(", ")}; seeds ${seeds.join(", ")}` +
           (folds === null ? "" : `; folds ${folds.join(", ")}`) +
           `; ${total} run(s); stage 1 ${shared ? "shared by the conditions of each seed" + (folds === null ? "" : " and fold") : "trained per condition"}`,
@@ -143,7 +162,7 @@ function progressHooks(io: Io): NonNullable<TableOptions["hooks"]> {
     },
     onGroupStart: ({ seed, fold, conditions, shared, config }) => {
       if (shared && config.stageEpoch > 0) {
-        io.out(
+        line(
           `${where(seed, fold)}: stage 1 once (${span(1, Math.min(config.stageEpoch, config.epochs))}) for ${conditions.join(", ")}`,
         );
       }
@@ -154,15 +173,18 @@ function progressHooks(io: Io): NonNullable<TableOptions["hooks"]> {
       const what = shared
         ? config.stageEpoch >= config.epochs ? "no stage 2 (stage_epoch = epochs)" : `stage 2, ${span(config.stageEpoch + 1, config.epochs)}`
         : span(1, config.epochs);
-      io.out(`[${index}/${total}] condition ${condition}, ${where(seed, fold)}: ${what}`);
+      line(`[${index}/${total}] condition ${condition}, ${where(seed, fold)}: ${what}`);
     },
-    onEpoch: (record) => io.out("  " + formatEpochLine(record, { epochs })),
+    onEpoch: (record) => progress!.epoch("  " + formatEpochLine(record, { epochs }), record.stage, record.seconds),
     onRunEnd: (run) => {
-      if (run.resultsPath !== null) io.out(`  results: ${run.resultsPath}`);
+      if (run.resultsPath !== null) line(`  results: ${run.resultsPath}`);
     },
-    onReuse: (run, index, total) =>
-      io.out(`[${index}/${total}] condition ${run.condition}, ${where(run.seed, run.fold)}: reused ${run.resultsPath}`),
+    onReuse: (run, index, total) => {
+      progress?.drop(sharedStage1 ? { stage2: perRun.stage2 } : perRun);
+      line(`[${index}/${total}] condition ${run.condition}, ${where(run.seed, run.fold)}: reused ${run.resultsPath}`);
+    },
   };
+  return { hooks, stop: () => progress?.stop() };
 }
 
 /** "epoch 3" or "epochs 1-200" (1-based, inclusive). */

@@ -10,6 +10,7 @@ import type { TrainConfig } from "../../config/types.js";
 import { mergeOptionLayers, presetLayer, readConfigFile, type OptionLayer } from "../../config/layers.js";
 import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
 import { formatConfig, formatDataLine, formatSeconds, type Io } from "../print.js";
+import { createProgress } from "../progress.js";
 
 export type Values = Record<string, string | number | boolean | undefined>;
 
@@ -35,21 +36,26 @@ export function registerTrain(program: Command, io: Io): void {
     const { config, fold, quiet, saveModel, resume, checkpoints } = trainOptionsFromFlags(values);
     checkTrainInputs(config); // before printing anything: a typo'd path fails in milliseconds
     if (!quiet) io.out(formatConfig(config));
+    const stage1 = Math.min(config.stageEpoch, config.epochs);
+    const progress = createProgress(io, { stage1, stage2: config.epochs - stage1 });
     const { result, resultsPath, modelDir } = await runTrain(config, {
       ...(fold === undefined ? {} : { fold }),
       ...(saveModel === undefined ? {} : { saveModel }),
       ...(checkpoints ? {} : { checkpoints: false }),
       resume,
       hooks: {
-        onResume: ({ dir, epochsDone }) => io.out(`resuming from ${dir} after epoch ${epochsDone}`),
+        onResume: ({ stage, dir, epochsDone }) => {
+          progress.line(`resuming from ${dir} after epoch ${epochsDone}`);
+          progress.drop(stage === 1 ? { stage1: epochsDone } : { stage2: epochsDone - stage1 });
+        },
         ...(quiet
           ? {}
           : {
-              onStart: ({ dataset, batchShape }) => io.out(formatDataLine(dataset, batchShape)),
-              onEpoch: (record) => io.out(formatEpochLine(record, { epochs: config.epochs })),
+              onStart: ({ dataset, batchShape }) => progress.line(formatDataLine(dataset, batchShape)),
+              onEpoch: (record) => progress.epoch(formatEpochLine(record, { epochs: config.epochs }), record.stage, record.seconds),
             }),
       },
-    });
+    }).finally(() => progress.stop());
     io.out(formatResultsBlock(result.selections, config));
     io.out(
       `time: ${formatSeconds(result.totalSeconds)} (of which compiling ${formatSeconds(result.compileSeconds)})`,
