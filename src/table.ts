@@ -28,7 +28,7 @@ import {
   aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
 } from "./report/table.js";
 import { loadRunData, prepareOutputFolder, resultsDocument } from "./run.js";
-import { train, trainConditions, type TrainResult } from "./train/loop.js";
+import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
 
 export interface TableOptions {
   /**
@@ -68,6 +68,8 @@ export interface TableHooks {
   /** When a condition's training starts (its stage 2 when shared); index is 1-based over all runs. */
   onConditionStart?: (c: { condition: Condition; seed: number; fold: number | null; index: number; total: number; shared: boolean; config: TrainConfig }) => void;
   onEpoch?: (record: EpochRecord, config: TrainConfig) => void;
+  /** `resume`: a stage continues from its checkpoint, after `epochsDone` epochs. */
+  onResume?: TrainHooks["onResume"];
   /** A run finished (its results.json, if any, already written). */
   onRunEnd?: (run: TableRun) => void;
   /** `resume`: a run whose results.json was already there, reused. */
@@ -233,7 +235,14 @@ async function trainRuns(
       const startInfo = (condition: Condition) => ({
         condition, seed, fold, index: ++index, total, shared, config: configFor(condition, seed, dirOf(condition)),
       });
-      const epochHook = hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {};
+      const epochHook = {
+        ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}),
+        ...(hooks.onResume ? { onResume: hooks.onResume } : {}),
+      };
+      // Per-epoch checkpoints beside the results (train/loop.ts): a killed table resumed with
+      // `resume` continues its unfinished run from the last epoch instead of starting it over.
+      const checkpoints = (dir: string | null): LoopOptions =>
+        dir === null ? {} : { checkpoints: { dir, resume: opts.resume === true, fold } };
       if (shared) {
         hooks.onGroupStart?.({ seed, fold, conditions: todo, shared, config: configFor(todo[0], seed, null) });
         await trainConditions(
@@ -241,12 +250,14 @@ async function trainRuns(
           todo,
           { ...epochHook, onCondition: (c) => hooks.onConditionStart?.(startInfo(c)), onResult: finish },
           data!,
+          checkpoints(out === null ? null : tableCheckpointDir(out, seed, fold, seedLevel)),
         );
       } else {
         hooks.onGroupStart?.({ seed, fold, conditions: todo, shared, config: configFor(todo[0], seed, null) });
         for (const c of todo) {
           hooks.onConditionStart?.(startInfo(c));
-          finish(await train(configFor(c, seed, null), epochHook, data!));
+          const dir = dirOf(c);
+          finish(await train(configFor(c, seed, null), epochHook, data!, checkpoints(dir === null ? null : join(dir, "checkpoints"))));
         }
       }
     }
@@ -259,6 +270,14 @@ const RESUME_KEYS: readonly (keyof TrainConfig)[] = [
   "dataset", "labelFile", "features", "condition", "epochs", "stageEpoch", "lr", "weightDecay", "batchSize",
   "hidden", "heads", "dropout", "seed", "normalize",
 ];
+
+/**
+ * Where a table with stage 1 shared keeps the checkpoints of one seed (and fold): stage 1 and every
+ * condition's stage 2 (`stage1/`, `stage2-<condition>/`), under `<out>/checkpoints[/seed-<s>][/fold-<k>]`.
+ */
+export function tableCheckpointDir(out: string, seed: number, fold: number | null, seedLevel: boolean): string {
+  return join(out, "checkpoints", ...(seedLevel ? [`seed-${seed}`] : []), ...(fold === null ? [] : [`fold-${fold}`]));
+}
 
 /** The run already in `<config.out>/results.json`, if there is one; a different config is an error. */
 async function priorRun(config: TrainConfig, fold: number | null): Promise<TableRun | null> {

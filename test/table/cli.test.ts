@@ -5,12 +5,12 @@
  * same numbers as its shared-stage-1 run.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { writeSyntheticDataset } from "../../src/data/synthetic.js";
 import { readResults } from "../../src/report/results.js";
-import { listFiles, runBin, SYNTH_FLAGS, tempDir, type BinRun } from "../cli/helpers.js";
+import { listFiles, runBin, runBinUntil, SYNTH_FLAGS, tempDir, type BinRun } from "../cli/helpers.js";
 
 const TINY = ["--epochs", "2", "--batch_size", "8", "--D_e", "16"];
 
@@ -64,8 +64,13 @@ describe("dssr table with tiny sizes", () => {
     assert.match(run.stdout, /^Each cell: mean ± sample std over 2 seeds \(1, 2\)\.$/m);
   });
 
-  it("writes a results.json per (condition, seed) and the tables; the runs share stage 1", async () => {
+  it("writes a results.json per (condition, seed), the tables and each seed's latest checkpoints; the runs share stage 1", async () => {
     assert.deepEqual(listFiles(join(root, "out")), [
+      ...[1, 2].flatMap((seed) => [
+        `checkpoints/seed-${seed}/stage1/checkpoint.json`, `checkpoints/seed-${seed}/stage1/state-0001.safetensors`,
+        `checkpoints/seed-${seed}/stage2-t/checkpoint.json`, `checkpoints/seed-${seed}/stage2-t/state-0002.safetensors`,
+        `checkpoints/seed-${seed}/stage2-v/checkpoint.json`, `checkpoints/seed-${seed}/stage2-v/state-0002.safetensors`,
+      ]),
       "t/seed-1/results.json", "t/seed-2/results.json", "table.csv", "table.json", "table.md",
       "v/seed-1/results.json", "v/seed-2/results.json",
     ]);
@@ -109,5 +114,27 @@ describe("dssr table with tiny sizes", () => {
     for (const rule of ["paper", "validation", "last"]) {
       assert.deepEqual(j.runs[0].selections[rule], { epoch: shared.selections[rule].epoch, test: shared.selections[rule].test }, rule);
     }
+  });
+
+  it("a table killed (kill -9) in a condition's stage 2 and run again with --resume reuses the finished condition, continues the other from its checkpoint, and reaches the uninterrupted table", async () => {
+    const args = ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t,v", "--seed", "4",
+      "--epochs", "4", "--stage_epoch", "2", "--batch_size", "8", "--D_e", "16"];
+    const ref = await runBin([...args, "--out", "ref"], root);
+    assert.equal(ref.code, 0, ref.stderr);
+    const killed = await runBinUntil([...args, "--out", "killed"], root, /^\[2\/2\] condition v[^\n]*\n {2}epoch 3\/4 /m);
+    assert.equal(killed.signal, "SIGKILL");
+    assert.ok(!existsSync(join(root, "killed", "v", "results.json")));
+    const resumed = await runBin([...args, "--out", "killed", "--resume"], root);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /^\[1\/2\] condition t, seed 4: reused /m);
+    assert.match(resumed.stdout, /^ {2}resuming from .*killed\/checkpoints\/stage2-v after epoch [34]$/m);
+    assert.match(resumed.stdout, /^1 run\(s\) trained, 1 read from results\.json/m);
+    for (const c of ["t", "v"]) {
+      const want = await readResults(join(root, "ref", c, "results.json"));
+      const got = await readResults(join(root, "killed", c, "results.json"));
+      const strip = (d: typeof want) => ({ history: d.history.map(({ seconds: _s, ...r }) => r), selections: d.selections });
+      assert.deepEqual(strip(got), strip(want), c);
+    }
+    assert.equal(readFileSync(join(root, "killed", "table.csv"), "utf8"), readFileSync(join(root, "ref", "table.csv"), "utf8"));
   });
 });

@@ -175,6 +175,10 @@ function progressHooks(io: Io): { hooks: NonNullable<TableOptions["hooks"]>; sto
         : span(1, config.epochs);
       line(`[${index}/${total}] condition ${condition}, ${where(seed, fold)}: ${what}`);
     },
+    onResume: ({ stage, dir, epochsDone }) => {
+      progress?.drop(stage === 1 ? { stage1: epochsDone } : { stage2: epochsDone - perRun.stage1 });
+      line(`  resuming from ${dir} after epoch ${epochsDone}`);
+    },
     onEpoch: (record) => progress!.epoch("  " + formatEpochLine(record, { epochs }), record.stage, record.seconds),
     onRunEnd: (run) => {
       if (run.resultsPath !== null) line(`  results: ${run.resultsPath}`);
