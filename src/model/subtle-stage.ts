@@ -7,8 +7,8 @@
 import { lax, type Arr } from "../engine.js";
 import type { Modality, PerModality } from "../data/types.js";
 import { linear, type ForwardContext } from "./layers.js";
-import { generationModule } from "./generation-module.js";
-import type { DssrParams } from "./params.js";
+import { generationModule, maskedGenerationModule } from "./generation-module.js";
+import type { DssrParams, Linear } from "./params.js";
 import { routeAndPredict } from "./router.js";
 import { crossModalFusion, generalEncoder, mapModalities, refs } from "./salient-stage.js";
 import { specificEncoder } from "./specific-encoder.js";
@@ -40,6 +40,11 @@ export interface SubtleOutput {
 /**
  * Stage 2 forward. `x` holds the raw features; only the available modalities' entries are read.
  * Consumes the available x entries and umask.
+ *
+ * With `mask` ([B, S, 3], 1 available / 0 missing per position and modality; consumed), the
+ * generation module works per utterance (maskedGenerationModule; the missing-rate protocol):
+ * `available` must then be all three modalities and `x` hold all three, the missing positions'
+ * features zeroed by the caller. Without it, the condition's code path is unchanged.
  */
 export function subtleForward(
   params: DssrParams,
@@ -47,12 +52,16 @@ export function subtleForward(
   umask: Arr,
   available: readonly Modality[],
   ctx: ForwardContext,
+  mask?: Arr,
 ): SubtleOutput {
+  if (mask !== undefined && available.length !== 3) throw new Error("subtleForward: a per-utterance mask needs all three modalities' inputs");
+  const gm = (proj: PerModality<Linear>) =>
+    mask === undefined ? generationModule(proj, x, available) : maskedGenerationModule(proj, x as PerModality<Arr>, mask);
   const sp = params.salient;
   // Frozen salient path (spec §2.3): H_sal = Dropout(GM_sha(X)); Z = E_g(H_sal); fusion → Ẑ, f.
   // stopGradient makes "no gradient" explicit; the frozen parameters are also outside the
   // differentiated tree, so the optimizer never sees them.
-  const gmSha = generationModule(sp.proj, x, available);
+  const gmSha = gm(sp.proj);
   const salientInput = mapModalities((m) => ctx.dropout(gmSha[m]));
   const z = generalEncoder(sp.generalEncoder, refs(salientInput), umask.ref, ctx);
   const fusion = crossModalFusion(sp.fusion, z, umask.ref, ctx);
@@ -60,9 +69,10 @@ export function subtleForward(
   const fused = lax.stopGradient(fusion.fused);
 
   // Specific path: H^m = Dropout(GM_spe(X)); E_s^m with MHDW.
-  const gmSpe = generationModule(params.subtle.generation, x, available);
+  const gmSpe = gm(params.subtle.generation);
   const specificInput = mapModalities((m) => ctx.dropout(gmSpe[m]));
   for (const m of available) x[m]!.dispose();
+  mask?.dispose();
   const enc = mapModalities((m) =>
     specificEncoder(
       params.subtle.specificEncoders[m],

@@ -58,20 +58,25 @@ export function stage1Objective(
   return { terms: { total, task: t.task, unimodal: t.unimodal, aux: d.loss.ref }, dcl: d, forward };
 }
 
-/** Stage 2 (spec §2.3) under the available modalities. Consumes batch; borrows params. */
+/**
+ * Stage 2 (spec §2.3) under the available modalities. Consumes batch (and mask); borrows params.
+ * With `mask` ([B, S, 3] availability per position; the missing-rate protocol) the generation
+ * module works per utterance and `available` must be all three modalities (subtleForward).
+ */
 export function stage2Objective(
   params: DssrParams,
   batch: BatchArrays,
   available: readonly Modality[],
   nClasses: number,
   ctx: ForwardContext,
+  mask?: Arr,
 ): { terms: LossTerms; forward: SubtleOutput } {
   const x: Partial<PerModality<Arr>> = {};
   for (const m of MODALITIES) {
     if (available.includes(m)) x[m] = batch.x[m];
     else batch.x[m].dispose(); // spec §2.3: a missing modality's raw features are never read
   }
-  const forward = subtleForward(params, x, batch.umask.ref, available, ctx);
+  const forward = subtleForward(params, x, batch.umask.ref, available, ctx, mask);
   const t = taskTerms(forward.prediction.ref, refsOf(forward.unimodal), batch.labels, batch.umask, nClasses);
   // REC's target H^m is the detached encoder input, as in MHDW (spec §2.3).
   const targets = mapRefs(forward.specificInput, (a) => lax.stopGradient(a));

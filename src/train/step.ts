@@ -106,7 +106,11 @@ export function stage1Gradients(
   return { grads: grads as Stage1Trainable, losses: aux.losses, centres: aux.centres };
 }
 
-/** Stage-2 loss and gradient w.r.t. the stage-2 trainable tree. Consumes every argument. */
+/**
+ * Stage-2 loss and gradient w.r.t. the stage-2 trainable tree. Consumes every argument.
+ * `mask` ([B, S, 3]; the missing-rate protocol, with `available` all three) is closed over like
+ * the dropout key: a constant, not differentiated.
+ */
 export function stage2Gradients(
   cfg: StepConfig,
   available: readonly Modality[],
@@ -114,10 +118,11 @@ export function stage2Gradients(
   frozen: Stage2Frozen,
   batch: BatchArrays,
   key: Arr | null,
+  mask?: Arr,
 ): { grads: Stage2Trainable; losses: LossRecord } {
   const f = (t: Stage2Trainable, fr: Stage2Frozen, b: BatchArrays) => {
     const ctx = new ForwardContext(cfg.heads, cfg.dropout, key);
-    const out = stage2Objective(joinStage2(t, fr), b, available, cfg.nClasses, ctx);
+    const out = stage2Objective(joinStage2(t, fr), b, available, cfg.nClasses, ctx, mask);
     ctx.dispose();
     disposeTree(t);
     disposeTree(fr);
@@ -169,8 +174,9 @@ export function stage2TrainStep(
   batch: BatchArrays,
   scalars: Stage2Scalars,
   key: Arr | null,
+  mask?: Arr,
 ) {
-  const { grads, losses } = stage2Gradients(cfg, available, tree.ref(trainable), tree.ref(frozen), batch, key);
+  const { grads, losses } = stage2Gradients(cfg, available, tree.ref(trainable), tree.ref(frozen), batch, key, mask);
   const h = adamUpdate(cfg.adam, trainable.heads, grads.heads, sub(moments, "heads"), scalars.heads.stepSize, scalars.heads.bc2Sqrt);
   const c = adamUpdate(cfg.adam, trainable.core, grads.core, sub(moments, "core"), scalars.core.stepSize, scalars.core.bc2Sqrt);
   const gen: Partial<PerModality<Linear>> = {};
@@ -217,11 +223,12 @@ export function predictStage2(
   fr: Stage2Frozen,
   x: PerModality<Arr>,
   umask: Arr,
+  mask?: Arr,
 ): Stage2Prediction {
   const ctx = new ForwardContext(cfg.heads, 0, null);
   const xs: Partial<PerModality<Arr>> = {};
   for (const m of MODALITIES) if (available.includes(m)) xs[m] = x[m]; else x[m].dispose();
-  const out = subtleForward(joinStage2(t, fr), xs, umask, available, ctx);
+  const out = subtleForward(joinStage2(t, fr), xs, umask, available, ctx, mask);
   disposeTree([out.salientInput, out.prompts, out.fused, out.specificInput, out.encoded, out.reconstructions, out.hidden]);
   disposeTree(t);
   disposeTree(fr);
@@ -246,6 +253,35 @@ export function compileSteps(cfg: StepConfig, available: readonly Modality[]) {
     eval1: jit((t: Stage1Trainable, x: PerModality<Arr>, u: Arr) => predictStage1(cfg, t, x, u)),
     eval2: jit((t: Stage2Trainable, fr: Stage2Frozen, x: PerModality<Arr>, u: Arr) =>
       predictStage2(cfg, available, t, fr, x, u),
+    ),
+  };
+  return {
+    ...steps,
+    dispose(): void {
+      for (const f of Object.values(steps)) f.dispose();
+    },
+  };
+}
+
+/** All three modalities: the missing-rate protocol reads each one somewhere in a batch. */
+export const ALL_MODALITIES: readonly Modality[] = MODALITIES;
+
+/**
+ * jit-compiled stage-2 steps for the missing-rate protocol: the generation module works per
+ * utterance from a mask [B, S, 3] passed as an input array (one fixed shape, so one compiled
+ * program serves every batch and every rate). Every GM_spe projection is trained (each modality is
+ * available somewhere). `compileSteps`' programs are untouched by this. Split the parameters with
+ * `splitStage2(p, ALL_MODALITIES)`.
+ */
+export function compileMaskedSteps(cfg: StepConfig) {
+  const steps = {
+    train2: jit((t: Stage2Trainable, m: Moments<Stage2Trainable>, fr: Stage2Frozen, b: BatchArrays, s: Stage2Scalars, k: Arr, mask: Arr) => {
+      const out = stage2TrainStep(cfg, ALL_MODALITIES, t, m, tree.ref(fr), b, s, k, mask);
+      disposeTree(fr);
+      return out;
+    }),
+    eval2: jit((t: Stage2Trainable, fr: Stage2Frozen, x: PerModality<Arr>, u: Arr, mask: Arr) =>
+      predictStage2(cfg, ALL_MODALITIES, t, fr, x, u, mask),
     ),
   };
   return {
