@@ -11,6 +11,7 @@ import { saveTrainResult } from "./checkpoint/model-file.js";
 import { checkTrainInputs } from "./config/resolve.js";
 import type { TrainConfig } from "./config/types.js";
 import { iemocapSessionFolds, loadDataset, normalizeDataset, withSplits, type NormStats } from "./data/dataset.js";
+import { holdOutValidation } from "./data/splits.js";
 import type { Dataset } from "./data/types.js";
 import { ConfigError, FileError } from "./errors.js";
 import {
@@ -60,9 +61,26 @@ export interface RunData {
 
 /**
  * Load the dataset a config names and normalise it (z-score fitted on the training utterances of
- * the split in use). With `fold`, an IEMOCAP dataset gets that session's leave-one-out split.
+ * the split in use). With `fold`, an IEMOCAP dataset gets that session's leave-one-out split; with
+ * `config.valFraction` > 0, part of its training dialogues becomes the validation split.
  */
 export function loadRunData(config: TrainConfig, fold?: number): RunData {
+  return finishRunData(loadRunDataset(config, fold), config, fold);
+}
+
+/**
+ * The held-out validation dialogues (IEMOCAP, `config.valFraction`, drawn per (seed, fold)), then
+ * normalisation fitted on what is left for training. `dataset` is `loadRunDataset`'s, unchanged,
+ * so one load serves every seed of a fold.
+ */
+export function finishRunData(dataset: Dataset, config: TrainConfig, fold?: number): RunData {
+  const split = holdOutValidation(dataset, config.valFraction, config.seed, fold ?? null);
+  const { dataset: normalized, stats } = normalizeDataset(split, config.normalize);
+  return { dataset: normalized, normalization: stats };
+}
+
+/** The dataset a config names, with the fold's split if `fold` is given; not normalised. */
+export function loadRunDataset(config: TrainConfig, fold?: number): Dataset {
   let dataset = loadDataset({
     name: config.dataset,
     dataDir: config.dataDir,
@@ -82,8 +100,7 @@ export function loadRunData(config: TrainConfig, fold?: number): RunData {
     }
     dataset = withSplits(dataset, f);
   }
-  const { dataset: normalized, stats } = normalizeDataset(dataset, config.normalize);
-  return { dataset: normalized, normalization: stats };
+  return dataset;
 }
 
 /** The results document of a finished run (report/results.ts), with the process's peak memory. */

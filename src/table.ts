@@ -16,6 +16,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { configDifferences } from "./config/identity.js";
 import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
 import { CONDITIONS, type Condition, type TrainConfig } from "./config/types.js";
 import { sessionOf, taskOf } from "./data/dataset.js";
@@ -27,7 +28,7 @@ import { readResults, writeJsonAtomicSync, writeTextAtomic } from "./report/resu
 import {
   aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
 } from "./report/table.js";
-import { loadRunData, prepareOutputFolder, resultsDocument } from "./run.js";
+import { finishRunData, loadRunDataset, prepareOutputFolder, resultsDocument } from "./run.js";
 import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
 
 export interface TableOptions {
@@ -201,7 +202,8 @@ async function trainRuns(
     }
   }
   for (const fold of folds) {
-    const data = priors.size === total ? null : loadRunData(base, fold ?? undefined);
+    // One load per fold; the held-out validation dialogues (IEMOCAP) are drawn per seed below.
+    const loaded = priors.size === total ? null : loadRunDataset(base, fold ?? undefined);
     for (const seed of seeds) {
       const dirOf = (c: Condition) => dirFor(c, seed, fold);
       const todo: Condition[] = [];
@@ -216,6 +218,7 @@ async function trainRuns(
         }
       }
       if (todo.length === 0) continue;
+      const data = finishRunData(loaded!, configFor(todo[0], seed, null), fold ?? undefined);
       const finish = (result: TrainResult) => {
         const condition = result.config.condition;
         const config = configFor(condition, seed, dirOf(condition));
@@ -249,7 +252,7 @@ async function trainRuns(
           configFor(todo[0], seed, null),
           todo,
           { ...epochHook, onCondition: (c) => hooks.onConditionStart?.(startInfo(c)), onResult: finish },
-          data!,
+          data,
           checkpoints(out === null ? null : tableCheckpointDir(out, seed, fold, seedLevel)),
         );
       } else {
@@ -257,19 +260,13 @@ async function trainRuns(
         for (const c of todo) {
           hooks.onConditionStart?.(startInfo(c));
           const dir = dirOf(c);
-          finish(await train(configFor(c, seed, null), epochHook, data!, checkpoints(dir === null ? null : join(dir, "checkpoints"))));
+          finish(await train(configFor(c, seed, null), epochHook, data, checkpoints(dir === null ? null : join(dir, "checkpoints"))));
         }
       }
     }
   }
   return { runs, trained, reused };
 }
-
-/** The settings a reused results.json must share with the run it stands for. */
-const RESUME_KEYS: readonly (keyof TrainConfig)[] = [
-  "dataset", "labelFile", "features", "condition", "epochs", "stageEpoch", "lr", "weightDecay", "batchSize",
-  "hidden", "heads", "dropout", "seed", "normalize",
-];
 
 /**
  * Where a table with stage 1 shared keeps the checkpoints of one seed (and fold): stage 1 and every
@@ -284,14 +281,12 @@ async function priorRun(config: TrainConfig, fold: number | null): Promise<Table
   const path = join(config.out!, "results.json");
   if (!existsSync(path)) return null;
   const doc = await readResults(path);
-  const differ = RESUME_KEYS.filter((k) => JSON.stringify(doc.config[k]) !== JSON.stringify(config[k]));
-  if ((doc.fold ?? null) !== fold) differ.push("fold" as keyof TrainConfig);
+  // The settings a reused results.json must share with the run it stands for (config/identity.ts).
+  const differ = configDifferences(doc.config, config);
+  if ((doc.fold ?? null) !== fold) differ.push(`fold ${doc.fold ?? "none"} there, ${fold ?? "none"} now`);
   if (differ.length > 0) {
-    const show = (k: string) =>
-      k === "fold" ? `fold ${doc.fold ?? "none"} there, ${fold ?? "none"} now`
-        : `${k} ${JSON.stringify(doc.config[k as keyof TrainConfig])} there, ${JSON.stringify(config[k as keyof TrainConfig])} now`;
     throw new ConfigError(
-      `--resume: ${path} is a different run (${differ.map(show).join("; ")}); remove it or choose another --out`,
+      `--resume: ${path} is a different run (${differ.join("; ")}); remove it or choose another --out`,
       path,
     );
   }

@@ -44,6 +44,7 @@ export const TRAIN_FLAGS: readonly FlagRow[] = [
   { flag: "--video-feature <folder>", kind: "string", release: true, help: `video feature folder (default ${RELEASE_FEATURES.video})` },
   { flag: "--seed <n>", kind: "int", release: true, help: `random seed (default ${COMMON_DEFAULTS.seed})` },
   { flag: "--normalize <method>", kind: "string", release: false, help: `feature normalisation: zscore (fitted on the training utterances) or none, as the release (default ${COMMON_DEFAULTS.normalize})` },
+  { flag: "--val-fraction <x>", kind: "number", release: false, help: `IEMOCAP: fraction of the training dialogues held out, per session and seeded per (seed, fold), as the validation split for validation selection; 0 = none (the validation rule then takes the last epoch) (default ${DATASET_PRESETS.IEMOCAPFour.valFraction}; --preset iemocap4: 0, as the release). MOSI/MOSEI: not accepted, their label file has a validation split` },
   { flag: "--fold <session>", kind: "int", release: false, help: "IEMOCAP: the held-out session 1-5 of leave-one-session-out cross-validation" },
   { flag: "--out <dir>", kind: "string", release: false, help: "write <dir>/results.json (atomically, only if the run succeeds)" },
   { flag: "--save-model <dir>", kind: "string", release: false, help: "save the trained model to <dir> (model.safetensors + model.json) for dssr predict / dssr eval" },

@@ -28,6 +28,9 @@ export function formatConfig(config: TrainConfig): string {
     ["dropout", String(config.dropout)],
     ["seed", String(config.seed)],
     ["normalize", config.normalize],
+    ["valFraction", config.valFraction === null ? "(none: the label file's validation split)"
+      : config.valFraction === 0 ? "0 (no validation split: the validation rule takes the last epoch)"
+        : `${config.valFraction} (of each session's training dialogues held out for validation)`],
     ["out", config.out ?? "(none: no results.json)"],
   ];
   if (config.stageEpoch === 0) rows[5][1] = `${config.epochs} (all stage 2: stage_epoch 0)`;

@@ -38,11 +38,12 @@ export function presetLayer(name: string): OptionLayer {
     options: {
       dataset: p.dataset, epochs: p.epochs, stageEpoch: p.stageEpoch, lr: p.lr, batchSize: p.batchSize,
       dropout: p.dropout, hidden: p.hidden, seed: p.seed, normalize: p.normalize,
+      ...(p.valFraction === undefined ? {} : { valFraction: p.valFraction }),
     },
   };
 }
 
-type Kind = "string" | "number" | "string|null" | "features";
+type Kind = "string" | "number" | "string|null" | "number|null" | "features";
 
 /** The keys a config file may hold: exactly the fields of TrainConfig (what results.json stores). */
 export const CONFIG_FILE_KEYS: Readonly<Record<keyof TrainOptions, Kind>> = Object.freeze({
@@ -61,6 +62,7 @@ export const CONFIG_FILE_KEYS: Readonly<Record<keyof TrainOptions, Kind>> = Obje
   dropout: "number",
   seed: "number",
   normalize: "string",
+  valFraction: "number|null",
   out: "string|null",
 });
 
@@ -104,6 +106,7 @@ export function readConfigFile(path: string): OptionLayer {
     if (kind === "string" && typeof value !== "string") throw bad("a string");
     if (kind === "number" && typeof value !== "number") throw bad("a number");
     if (kind === "string|null" && value !== null && typeof value !== "string") throw bad("a string or null");
+    if (kind === "number|null" && value !== null && typeof value !== "number") throw bad("a number or null");
     if (kind === "features") {
       if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad("an object such as {\"audio\": \"wav2vec-large-c-UTT\"}");
       for (const [k, v] of Object.entries(value)) {

@@ -12,6 +12,7 @@ import { featureSource } from "../data/npy-folder.js";
 import { ConfigError, FileError } from "../errors.js";
 import { checkCondition } from "./conditions.js";
 import { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES } from "./presets.js";
+import type { DatasetName } from "../data/types.js";
 import type { FeatureNames, Normalize, TrainConfig } from "./types.js";
 
 /** What a caller may set; everything but `dataset` and `dataDir` has a default. */
@@ -39,6 +40,12 @@ export interface TrainOptions {
   dropout?: number;
   seed?: number;
   normalize?: string;
+  /**
+   * IEMOCAP: fraction of the training dialogues held out as the validation split, in [0, 0.5]
+   * (default 0.1; 0 = none). MOSI/MOSEI: must be absent or null (their label file has a
+   * validation split); null for IEMOCAP means the default.
+   */
+  valFraction?: number | null;
   /** Folder for results.json; default none (nothing written). */
   out?: string | null;
 }
@@ -60,6 +67,7 @@ export const OPTION_FLAGS: Readonly<Record<keyof TrainOptions, string>> = Object
   dropout: "--drop_rate",
   seed: "--seed",
   normalize: "--normalize",
+  valFraction: "--val-fraction",
   out: "--out",
 });
 
@@ -116,8 +124,22 @@ export function resolveTrainConfig(opts: TrainOptions): TrainConfig {
     dropout: real("dropout", opts.dropout ?? COMMON_DEFAULTS.dropout, { atLeast: 0, below: 1 }),
     seed: integer("seed", opts.seed ?? COMMON_DEFAULTS.seed, 0, 2 ** 32 - 1),
     normalize: normalize as Normalize,
+    valFraction: resolveValFraction(dataset, opts.valFraction),
     out: opts.out === undefined || opts.out === null || opts.out === "" ? null : resolve(opts.out),
   };
+}
+
+/** MOSI/MOSEI: null (the label file's validation split); IEMOCAP: a fraction in [0, 0.5]. */
+function resolveValFraction(dataset: DatasetName, v: number | null | undefined): number | null {
+  const preset = DATASET_PRESETS[dataset].valFraction;
+  if (preset === null) {
+    if (v === undefined || v === null) return null;
+    throw new ConfigError(
+      `${label("valFraction")} applies to IEMOCAP, which has no validation split; ${dataset} uses ` +
+        `its label file's validation split, so drop it (got ${show(v)})`,
+    );
+  }
+  return real("valFraction", v ?? preset, { atLeast: 0, atMost: 0.5 });
 }
 
 function label(key: keyof TrainOptions): string {

@@ -35,6 +35,13 @@ export interface TrainConfig {
   dropout: number;
   seed: number;
   normalize: Normalize;
+  /**
+   * IEMOCAP: the fraction of each run's training dialogues held out, per session and seeded per
+   * (seed, fold), as its validation split (data/splits.ts `holdOutValidation`); 0 = none, so the
+   * validation rule falls back to the last epoch. null for MOSI/MOSEI, whose label file has a
+   * validation split of its own.
+   */
+  valFraction: number | null;
   /** Where results.json goes; null = do not write. */
   out: string | null;
 }

@@ -13,7 +13,7 @@ import {
   type Dataset, type DatasetName, type FeatureFile, type LabelFile, type PerModality, type Task, type Video,
 } from "./types.js";
 
-export { iemocapSessionFolds, sessionOf, withSplits, type Fold } from "./splits.js";
+export { holdOutValidation, iemocapSessionFolds, sessionOf, validationDialogues, withSplits, type Fold } from "./splits.js";
 export { applyNormalization, fitZscore, normalizeDataset, type NormStats, type ZscoreStats } from "./normalize.js";
 
 export const DATASET_NAMES: readonly DatasetName[] = ["CMUMOSI", "CMUMOSEI", "IEMOCAPFour", "IEMOCAPSix"];

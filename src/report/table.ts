@@ -223,6 +223,19 @@ function preamble(t: Table): string[] {
   if (t.folds !== null) {
     lines.push(`Each run: the mean over the IEMOCAP leave-one-session-out folds ${t.folds.join(", ")}.`);
   }
+  if (t.task === "classification") {
+    // IEMOCAP has no validation split of its own: say what the validation rule selected on.
+    const fractions = [...new Set(t.runs.map((r) => r.config.valFraction ?? 0))];
+    if (fractions.length === 1) {
+      const f = fractions[0];
+      lines.push(
+        f > 0
+          ? `Validation split: ${+(100 * f).toFixed(2)}% of each session's training dialogues of each run, held out of ` +
+              "training (drawn per seed and fold); the validation rule selects on it."
+          : "No validation split (valFraction 0): the validation rule takes the last epoch.",
+      );
+    }
+  }
   for (const n of t.notes) lines.push(`Note: ${n}.`);
   return lines;
 }

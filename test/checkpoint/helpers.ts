@@ -26,6 +26,7 @@ export function tinyConfig(over: Partial<TrainConfig> = {}): TrainConfig {
     dropout: 0.5,
     seed: 7,
     normalize: "zscore",
+    valFraction: null,
     out: null,
     ...over,
   };

@@ -6,16 +6,18 @@ import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { checkTrainInputs, resolveTrainConfig } from "../../src/config/resolve.js";
 import { parseConditionList } from "../../src/config/conditions.js";
+import { configDifferences, RUN_IDENTITY_KEYS } from "../../src/config/identity.js";
+import type { TrainConfig } from "../../src/config/types.js";
 import { ConfigError, FileError } from "../../src/errors.js";
 
 const dataDir = "/data/gcnet";
 
 describe("resolveTrainConfig defaults", () => {
   const expected = {
-    CMUMOSI: { lr: 2e-4, batchSize: 32, epochs: 400, stageEpoch: 200, label: "CMUMOSI_features_raw_2way.pkl" },
-    CMUMOSEI: { lr: 5e-5, batchSize: 32, epochs: 100, stageEpoch: 50, label: "CMUMOSEI_features_raw_2way.pkl" },
-    IEMOCAPFour: { lr: 2.5e-4, batchSize: 16, epochs: 200, stageEpoch: 100, label: "IEMOCAP_features_raw_4way.pkl" },
-    IEMOCAPSix: { lr: 2.5e-4, batchSize: 16, epochs: 200, stageEpoch: 100, label: "IEMOCAP_features_raw_6way.pkl" },
+    CMUMOSI: { lr: 2e-4, batchSize: 32, epochs: 400, stageEpoch: 200, valFraction: null, label: "CMUMOSI_features_raw_2way.pkl" },
+    CMUMOSEI: { lr: 5e-5, batchSize: 32, epochs: 100, stageEpoch: 50, valFraction: null, label: "CMUMOSEI_features_raw_2way.pkl" },
+    IEMOCAPFour: { lr: 2.5e-4, batchSize: 16, epochs: 200, stageEpoch: 100, valFraction: 0.1, label: "IEMOCAP_features_raw_4way.pkl" },
+    IEMOCAPSix: { lr: 2.5e-4, batchSize: 16, epochs: 200, stageEpoch: 100, valFraction: 0.1, label: "IEMOCAP_features_raw_6way.pkl" },
   } as const;
   for (const [dataset, e] of Object.entries(expected)) {
     it(`${dataset}: spec §2.5 preset plus the common defaults`, () => {
@@ -35,6 +37,7 @@ describe("resolveTrainConfig defaults", () => {
         dropout: 0.5,
         seed: 66,
         normalize: "zscore",
+        valFraction: e.valFraction,
         out: null,
       });
     });
@@ -83,6 +86,10 @@ describe("resolveTrainConfig refuses", () => {
     ["a negative seed", { seed: -1 }, /seed \(--seed\) must be an integer/],
     ["an unknown normalisation", { normalize: "minmax" }, /unknown normalize 'minmax' \(--normalize\); expected zscore or none/],
     ["an empty feature folder", { features: { video: " " } }, /video feature folder \(--video-feature\)/],
+    ["a validation fraction for MOSI", { valFraction: 0.1 }, /valFraction \(--val-fraction\) applies to IEMOCAP, which has no validation split; CMUMOSI uses its label file's validation split/],
+    ["a validation fraction 0 for MOSEI", { dataset: "CMUMOSEI", valFraction: 0 }, /valFraction \(--val-fraction\) applies to IEMOCAP.*CMUMOSEI/],
+    ["a validation fraction above 0.5", { dataset: "IEMOCAPFour", valFraction: 0.6 }, /valFraction \(--val-fraction\) must be a number in \[0, 0\.5\], got 0\.6/],
+    ["a negative validation fraction", { dataset: "IEMOCAPSix", valFraction: -0.1 }, /valFraction \(--val-fraction\) must be a number in \[0, 0\.5\]/],
   ];
   for (const [what, opts, message] of bad) {
     it(what, () => {
@@ -92,6 +99,29 @@ describe("resolveTrainConfig refuses", () => {
       );
     });
   }
+});
+
+describe("valFraction (IEMOCAP's held-out validation dialogues)", () => {
+  it("IEMOCAP keeps a given fraction, 0 included, and takes null as the default; MOSI/MOSEI accept null", () => {
+    assert.equal(resolveTrainConfig({ dataset: "IEMOCAPFour", dataDir, valFraction: 0.25 }).valFraction, 0.25);
+    assert.equal(resolveTrainConfig({ dataset: "IEMOCAPSix", dataDir, valFraction: 0 }).valFraction, 0);
+    assert.equal(resolveTrainConfig({ dataset: "IEMOCAPSix", dataDir, valFraction: null }).valFraction, 0.1);
+    assert.equal(resolveTrainConfig({ dataset: "CMUMOSEI", dataDir, valFraction: null }).valFraction, null);
+  });
+
+  it("is part of a run's identity; a config written before it existed counts as no held-out split", () => {
+    const now = resolveTrainConfig({ dataset: "IEMOCAPFour", dataDir });
+    assert.ok(RUN_IDENTITY_KEYS.includes("valFraction"));
+    assert.deepEqual(configDifferences({ ...now, valFraction: 0.2 }, now), ["valFraction 0.2 there, 0.1 now"]);
+    const legacy: Partial<TrainConfig> = { ...now };
+    delete legacy.valFraction;
+    assert.deepEqual(configDifferences(legacy, now), ["valFraction 0 there, 0.1 now"]);
+    assert.deepEqual(configDifferences(legacy, { ...now, valFraction: 0 }), []);
+    const mosi = resolveTrainConfig({ dataset: "CMUMOSI", dataDir });
+    const legacyMosi: Partial<TrainConfig> = { ...mosi };
+    delete legacyMosi.valFraction;
+    assert.deepEqual(configDifferences(legacyMosi, mosi), []);
+  });
 });
 
 describe("checkTrainInputs", () => {

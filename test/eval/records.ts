@@ -36,5 +36,5 @@ export const mosiConfig: TrainConfig = {
   dataset: "CMUMOSI", dataDir: "/data/CMUMOSI", labelFile: "/data/CMUMOSI/CMUMOSI_features_raw_2way.pkl",
   features: { audio: "a-feat", text: "t-feat", video: "v-feat" }, condition: "at",
   epochs: 400, stageEpoch: 200, lr: 2e-4, weightDecay: 1e-5, batchSize: 32, hidden: 128, heads: 4,
-  dropout: 0.5, seed: 66, normalize: "zscore", out: null,
+  dropout: 0.5, seed: 66, normalize: "zscore", valFraction: null, out: null,
 };

@@ -29,15 +29,19 @@ describe("presets: the release's run scripts (spec §2.5)", () => {
     const common = { dropout: 0.5, hidden: 128, seed: 66, normalize: "none", conditions: ALL7 };
     assert.deepEqual({ ...RUN_PRESETS.mosi }, { dataset: "CMUMOSI", epochs: 400, stageEpoch: 200, lr: 2e-4, batchSize: 32, ...common });
     assert.deepEqual({ ...RUN_PRESETS.mosei }, { dataset: "CMUMOSEI", epochs: 100, stageEpoch: 50, lr: 5e-5, batchSize: 32, ...common });
-    assert.deepEqual({ ...RUN_PRESETS.iemocap4 }, { dataset: "IEMOCAPFour", epochs: 200, stageEpoch: 100, lr: 2.5e-4, batchSize: 16, ...common });
+    // valFraction 0: the release trains on every training dialogue (no held-out validation split).
+    assert.deepEqual({ ...RUN_PRESETS.iemocap4 }, { dataset: "IEMOCAPFour", epochs: 200, stageEpoch: 100, lr: 2.5e-4, batchSize: 16, ...common, valFraction: 0 });
   });
 
   it("a preset alone resolves to the script's run, normalize none", () => {
     const c = resolveTrainConfig({ ...mergeOptionLayers([presetLayer("iemocap4")]), dataset: "IEMOCAPFour", dataDir: "/d" });
     assert.deepEqual(
-      [c.dataset, c.epochs, c.stageEpoch, c.lr, c.batchSize, c.dropout, c.hidden, c.seed, c.normalize],
-      ["IEMOCAPFour", 200, 100, 2.5e-4, 16, 0.5, 128, 66, "none"],
+      [c.dataset, c.epochs, c.stageEpoch, c.lr, c.batchSize, c.dropout, c.hidden, c.seed, c.normalize, c.valFraction],
+      ["IEMOCAPFour", 200, 100, 2.5e-4, 16, 0.5, 128, 66, "none", 0],
     );
+    // A flag (the top layer) overrides the preset's 0.
+    const flags = { source: "the command line", options: { valFraction: 0.1 } };
+    assert.equal(resolveTrainConfig({ ...mergeOptionLayers([presetLayer("iemocap4"), flags]), dataset: "IEMOCAPFour", dataDir: "/d" }).valFraction, 0.1);
   });
 
   it("an unknown preset is a ConfigError listing the names", () => {

@@ -5,7 +5,7 @@
 import { Option, type Command } from "commander";
 import { loadModel } from "../../checkpoint/model-file.js";
 import { checkCondition } from "../../config/conditions.js";
-import { iemocapSessionFolds, loadDataset, withSplits } from "../../data/dataset.js";
+import { holdOutValidation, iemocapSessionFolds, loadDataset, withSplits } from "../../data/dataset.js";
 import { ConfigError } from "../../errors.js";
 import type { Metrics } from "../../eval/types.js";
 import { evaluate } from "../../predict.js";
@@ -54,6 +54,11 @@ export function registerEval(program: Command, io: Io): void {
         const fold = iemocapSessionFolds(dataset).find((f) => f.session === files.fold);
         if (!fold) throw new ConfigError(`fold ${files.fold} is not a session of ${files.labelFile}`);
         dataset = withSplits(dataset, fold);
+      }
+      // IEMOCAP: the validation dialogues the model's run held out of training (config.valFraction,
+      // per seed and fold); an older model.json without it held none out.
+      if (dataset.task === "classification") {
+        dataset = holdOutValidation(dataset, model.config.valFraction ?? 0, model.config.seed, files.fold ?? null);
       }
       const res = await evaluate(model, dataset, split, condition === undefined ? undefined : checkCondition(condition));
       io.out(

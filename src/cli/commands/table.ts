@@ -20,7 +20,7 @@ import { layeredOptions, type Values } from "./train.js";
 const TABLE_TRAIN_FLAG_NAMES = new Set([
   "--preset", "--config", "--dataset", "--data-dir", "--label-file", "--epochs", "--stage_epoch", "--lr",
   "--batch_size", "--D_e", "--heads", "--drop_rate", "--weight-decay", "--audio-feature", "--text-feature",
-  "--video-feature", "--seed", "--normalize",
+  "--video-feature", "--seed", "--normalize", "--val-fraction",
 ]);
 const TABLE_TRAIN_FLAGS = TRAIN_FLAGS.filter((r) => TABLE_TRAIN_FLAG_NAMES.has(flagName(r)));
 
