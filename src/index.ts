@@ -41,6 +41,10 @@ export {
 } from "./data/dataset.js";
 export { makeBatches, paddedLength } from "./data/batches.js";
 export {
+  checkMissingRate, datasetMasks, DEFAULT_MISSING_RATES, effectiveMissingRate, maskBatch, MAX_MISSING_FRACTION, missingFraction,
+  missingThreshold, parseMissingRates, patternOf, utteranceDraws, utteranceMask, type VideoMasks,
+} from "./data/missing.js";
+export {
   SYNTHETIC_DATASET, SYNTHETIC_FEATURES, writeSyntheticDataset, type SyntheticOptions, type SyntheticSummary,
 } from "./data/synthetic.js";
 
@@ -48,7 +52,9 @@ export {
 export { countParams, initParams, type DssrParams, type ModelShape } from "./model/params.js";
 
 // Train: the two-stage protocol of spec §2.5 under one condition.
-export { prepareData, train, trainConditions, type TrainHooks, type TrainResult } from "./train/loop.js";
+export {
+  prepareData, train, trainConditions, trainMissingRates, type MissingRateInfo, type TrainHooks, type TrainResult,
+} from "./train/loop.js";
 
 // Checkpoints: a trained model as model.safetensors (PyTorch state_dict names) + model.json.
 export {
@@ -96,6 +102,13 @@ export {
 export {
   loadRunData, peakRssMB, resultsDocument, runTrain, type RunData, type RunTrainOptions, type RunTrainResult,
 } from "./run.js";
+export {
+  aggregateMissingRates, formatMissingRates, MISSING_RATE_PROTOCOL, MISSING_RATES_JSON_FORMAT, missingRatesCsv, missingRatesJson,
+  missingRatesMarkdown, type MissingRateRow, type MissingRateRun, type MissingRateSection, type MissingRateTable,
+} from "./report/missing-rates.js";
+export {
+  missingRateRunDir, runMissingRateSweep, type MissingRateHooks, type MissingRateSweepOptions, type MissingRateSweepResult,
+} from "./missing-rates.js";
 export {
   buildTable, tableRunDir, type BuildTableResult, type TableHooks, type TableOptions,
 } from "./table.js";

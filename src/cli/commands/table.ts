@@ -10,6 +10,7 @@ import { buildTable, type TableOptions } from "../../table.js";
 import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
 import { formatConfig, formatSeconds, type Io } from "../print.js";
 import { createProgress, type EpochPlan, type Progress } from "../progress.js";
+import { MISSING_RATES_FLAG, missingRatesAction, missingRatesOption } from "./missing-rates.js";
 import { layeredOptions, type Values } from "./train.js";
 
 /**
@@ -27,7 +28,7 @@ const TABLE_TRAIN_FLAGS = TRAIN_FLAGS.filter((r) => TABLE_TRAIN_FLAG_NAMES.has(f
 /** Flags only `dssr table` has (for main.ts's spelling normaliser). */
 export const TABLE_FLAGS = [
   "--conditions", "--seeds", "--folds", "--share-stage1", "--no-share-stage1", "--from", "--format", "--out",
-  "--resume", "--quiet",
+  "--resume", "--quiet", MISSING_RATES_FLAG,
 ] as const;
 
 export function registerTable(program: Command, io: Io): void {
@@ -66,7 +67,9 @@ export function registerTable(program: Command, io: Io): void {
     .addOption(new Option("--out <dir>", "write <dir>/<condition>[/seed-<s>][/fold-<k>]/results.json as each run finishes, and <dir>/table.{md,csv,json}"))
     .addOption(new Option("--resume", "with --out: reuse runs whose results.json is already there (same config) instead of training them again"))
     .addOption(new Option("--quiet", "print only the table"))
+    .addOption(missingRatesOption())
     .action(async (v: Values) => {
+      if (v.missingRates !== undefined) return missingRatesAction(v, io); // commands/missing-rates.ts
       const format = (v.format as string | undefined) ?? "md";
       if (!(TABLE_FORMATS as readonly string[]).includes(format)) {
         throw new ConfigError(`unknown --format '${format}'; expected one of ${TABLE_FORMATS.join(", ")}`);
