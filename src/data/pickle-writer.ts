@@ -11,7 +11,7 @@
  * (`numpy.core` rather than numpy 2's `numpy._core`: both numpy 1 and 2 load it.)
  * Only the numpy globals and dtypes are memoised; nothing else is shared.
  */
-import { renameSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 
 export class PyTuple {
   constructor(readonly items: PickleIn[]) {}
@@ -90,6 +90,10 @@ class Out {
       this.memo.set(key, this.memoSize++);
     } else if (idx < 256) this.op(OP.BINGET, idx);
     else { this.op(OP.LONG_BINGET); this.u32(idx); }
+  }
+  /** The bytes as written, in pieces (no copy into one buffer). */
+  pieces(): Uint8Array[] {
+    return [...this.chunks, this.cur.subarray(0, this.pos)];
   }
   done(): Uint8Array {
     this.chunks.push(this.cur.subarray(0, this.pos));
@@ -227,16 +231,30 @@ function writeValue(o: Out, v: PickleIn): void {
 
 /** Pickle a value (protocol 4, unframed). */
 export function pickle(value: PickleIn): Uint8Array {
+  return pickleOut(value).done();
+}
+
+function pickleOut(value: PickleIn): Out {
   const o = new Out();
   o.op(OP.PROTO, 4);
   writeValue(o, value);
   o.op(OP.STOP);
-  return o.done();
+  return o;
 }
 
-/** Write a pickle atomically: to a temporary name beside `path`, then rename. */
+/**
+ * Write a pickle atomically: to a temporary name beside `path`, then rename. The pieces go to the
+ * file as they are, so a large feature file is held once in memory, not twice.
+ */
 export function writePickle(path: string, value: PickleIn): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, pickle(value));
+  const fd = openSync(tmp, "w");
+  try {
+    for (const piece of pickleOut(value).pieces()) {
+      for (let at = 0; at < piece.length;) at += writeSync(fd, piece, at, piece.length - at);
+    }
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }

@@ -26,6 +26,10 @@
  * gives test Pearson r: a 0.56, t 0.71, v 0.44 | at 0.82, av 0.64, tv 0.78 | atv 0.86
  * (Acc-2 on non-zero labels: 0.72, 0.79, 0.66 | 0.83, 0.72, 0.80 | 0.85); seeds 2 and 3 keep
  * the same order. A non-linear model can also use the a·v term, which the probe cannot.
+ *
+ * `dataset: "CMUMOSEI"` writes the same data under MOSEI's label file name; `utteranceCounts`
+ * fixes each video's utterance count (e.g. a MOSEI-sized set, bench/mosei-memory.ts).
+ * `dataset: "IEMOCAPFour" | "IEMOCAPSix"` writes IEMOCAP's layout instead (writeSyntheticIemocap).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -34,7 +38,8 @@ import { ConfigError } from "../errors.js";
 import { featurePaths, defaultLabelFile } from "./dataset.js";
 import { writePickle, tuple, type PickleIn } from "./pickle-writer.js";
 import { gaussian, mulberry32, shuffled, type Rng } from "./rng.js";
-import { MODALITIES, type PerModality } from "./types.js";
+import { readLabelFile } from "./labels.js";
+import { MODALITIES, type DatasetName, type PerModality } from "./types.js";
 
 /** Feature folder names of the synthetic dataset, for `loadDataset({ features })`. */
 export const SYNTHETIC_FEATURES: FeatureNames = { audio: "synth-audio", text: "synth-text", video: "synth-video" };
@@ -42,6 +47,15 @@ export const SYNTHETIC_DATASET = "CMUMOSI" as const;
 
 export interface SyntheticOptions {
   seed: number;
+  /** Which release layout (label file name and format); default CMUMOSI. */
+  dataset?: DatasetName;
+  /**
+   * IEMOCAP only: take the dialogues, utterance ids, labels and speakers from this label file
+   * (e.g. the real one) and write only the feature files; default: generate dialogues too.
+   */
+  labelFile?: string;
+  /** Utterances of each video, in order (overrides videos, minUtterances and maxUtterances). */
+  utteranceCounts?: readonly number[];
   /** Videos (default 120). */
   videos?: number;
   /** Utterances per video are uniform in [min, max] (default 6..14, about 10 on average). */
@@ -71,7 +85,11 @@ const NUISANCE = 4;
 
 /** Write the dataset under `dir` (created if needed) and say what was written. */
 export function writeSyntheticDataset(dir: string, opts: SyntheticOptions): SyntheticSummary {
-  const nVideos = opts.videos ?? 120;
+  const dataset = opts.dataset ?? SYNTHETIC_DATASET;
+  if (dataset === "IEMOCAPFour" || dataset === "IEMOCAPSix") return writeSyntheticIemocap(dir, { ...opts, dataset });
+  if (opts.labelFile !== undefined) throw new ConfigError("synthetic data: labelFile applies to IEMOCAP only");
+  const counts = opts.utteranceCounts;
+  const nVideos = counts?.length ?? opts.videos ?? 120;
   const minU = opts.minUtterances ?? 6;
   const maxU = opts.maxUtterances ?? 14;
   const dims = opts.dims ?? { a: 16, t: 24, v: 20 };
@@ -79,6 +97,9 @@ export function writeSyntheticDataset(dir: string, opts: SyntheticOptions): Synt
   const valFrac = opts.valFraction ?? 0.1;
   if (!(nVideos >= 3 && minU >= 1 && maxU >= minU)) {
     throw new ConfigError(`synthetic dataset needs ≥ 3 videos and 1 ≤ minUtterances ≤ maxUtterances`);
+  }
+  if (counts !== undefined && !counts.every((c) => Number.isInteger(c) && c >= 1)) {
+    throw new ConfigError("synthetic dataset: utteranceCounts must be positive integers");
   }
   const rng = mulberry32(opts.seed);
   const mixing = {} as PerModality<Float64Array[]>;
@@ -97,7 +118,7 @@ export function writeSyntheticDataset(dir: string, opts: SyntheticOptions): Synt
   for (let k = 0; k < nVideos; k++) {
     const vid = `synth${String(k).padStart(4, "0")}`;
     vids.push(vid);
-    const n = minU + Math.floor(rng() * (maxU - minU + 1));
+    const n = counts !== undefined ? counts[k] : minU + Math.floor(rng() * (maxU - minU + 1));
     const mood = 0.5 * gaussian(rng);
     const ids: string[] = [];
     const labels: number[] = [];
@@ -130,7 +151,7 @@ export function writeSyntheticDataset(dir: string, opts: SyntheticOptions): Synt
   const val = new Set(order.slice(nTrain, nTrain + nVal));
   const test = new Set(order.slice(nTrain + nVal));
 
-  const labelFile = defaultLabelFile(SYNTHETIC_DATASET, dir);
+  const labelFile = defaultLabelFile(dataset, dir);
   const featureFiles = featurePaths(dir, SYNTHETIC_FEATURES);
   mkdirSync(dir, { recursive: true });
   writePickle(labelFile, tuple(videoIDs, videoLabels, videoSpeakers, videoSentences, train, val, test));
@@ -142,6 +163,94 @@ export function writeSyntheticDataset(dir: string, opts: SyntheticOptions): Synt
     labelFile, featureFiles, videos: nVideos, utterances, dims,
     splits: { train: inLabelOrder(train), val: inLabelOrder(val), test: inLabelOrder(test) },
   };
+}
+
+/**
+ * IEMOCAP's layout (spec §1.1): a 6-list label file `(videoIDs, videoLabels, videoSpeakers,
+ * videoSentences, trainVid, testVid)` with class ids and 'F'/'M' speakers, and feature files whose
+ * values are `{'F': vector, 'M': vector}`, the speaker's slot filled and the other zeros. With
+ * `labelFile` the dialogues are that file's (only the features are written; the summary names
+ * that label file); otherwise `videos` dialogues (default 40) are spread over sessions 1-5 as
+ * `Ses0<s><F|M>_synth<k>`, speakers and classes uniform, the label file's split session 5 = test.
+ * Classes: 4 (IEMOCAPFour) or 6 (IEMOCAPSix), or the label file's. Features (each modality from
+ * its own stream, so only one is held at a time): x = g_m·P_m[y] + N(0, 1) per dimension, with a
+ * random class prototype P_m[y] of unit norm per dimension and g = t 1.0, a 0.6, v 0.35 (text
+ * clearest, video weakest).
+ */
+export function writeSyntheticIemocap(
+  dir: string,
+  opts: SyntheticOptions & { dataset: "IEMOCAPFour" | "IEMOCAPSix" },
+): SyntheticSummary {
+  const dims = opts.dims ?? { a: 16, t: 24, v: 20 };
+  const rng = mulberry32(opts.seed);
+  let videoIds: Map<string, string[]>;
+  let videoLabels: Map<string, number[]>;
+  let videoSpeakers: Map<string, string[]>;
+  let train: string[];
+  let test: string[];
+  let labelFile: string;
+  if (opts.labelFile !== undefined) {
+    const lf = readLabelFile(opts.labelFile);
+    if (lf.kind !== "emotion") throw new ConfigError(`synthetic IEMOCAP: ${opts.labelFile} is not an IEMOCAP (6-item) label file`);
+    ({ videoIds, videoLabels, videoSpeakers, train, test } = lf);
+    labelFile = lf.file;
+  } else {
+    const k = opts.dataset === "IEMOCAPSix" ? 6 : 4;
+    const n = opts.videos ?? 40;
+    const minU = opts.minUtterances ?? 6;
+    const maxU = opts.maxUtterances ?? 14;
+    if (!(n >= 5 && minU >= 1 && maxU >= minU)) {
+      throw new ConfigError("synthetic IEMOCAP needs ≥ 5 dialogues (one per session) and 1 ≤ minUtterances ≤ maxUtterances");
+    }
+    videoIds = new Map();
+    videoLabels = new Map();
+    videoSpeakers = new Map();
+    for (let d = 0; d < n; d++) {
+      const vid = `Ses0${(d % 5) + 1}${d % 2 === 0 ? "F" : "M"}_synth${String(d).padStart(3, "0")}`;
+      const len = opts.utteranceCounts?.[d] ?? minU + Math.floor(rng() * (maxU - minU + 1));
+      const speakers = Array.from({ length: len }, () => (rng() < 0.5 ? "F" : "M"));
+      videoIds.set(vid, speakers.map((s, i) => `${vid}_${s}${String(i).padStart(3, "0")}`));
+      // Every class present: the first k utterances of the first dialogue cycle through them.
+      videoLabels.set(vid, speakers.map((_, i) => (d === 0 && i < k ? i : Math.floor(rng() * k))));
+      videoSpeakers.set(vid, speakers);
+    }
+    const ids = [...videoIds.keys()];
+    train = ids.filter((id) => id[4] !== "5");
+    test = ids.filter((id) => id[4] === "5");
+    labelFile = defaultLabelFile(opts.dataset, dir);
+    mkdirSync(dir, { recursive: true });
+    const asPy = <T extends PickleIn>(m: Map<string, T[]>) => new Map<PickleIn, PickleIn>([...m].map(([key, v]) => [key, v]));
+    const sentences = new Map<PickleIn, PickleIn>(ids.map((id) => [id, videoIds.get(id)!.map((u) => `SYNTHETIC ${u}`)]));
+    writePickle(labelFile, [
+      asPy(videoIds), new Map<PickleIn, PickleIn>([...videoLabels].map(([key, v]) => [key, v.map((y) => BigInt(y))])),
+      asPy(videoSpeakers), sentences, new Set<PickleIn>(train), new Set<PickleIn>(test),
+    ]);
+  }
+  const classes = Math.max(...[...videoLabels.values()].flat()) + 1;
+  const featureFiles = featurePaths(dir, SYNTHETIC_FEATURES);
+  const gain: PerModality<number> = { a: 0.6, t: 1.0, v: 0.35 };
+  let utterances = 0;
+  for (const [mi, m] of MODALITIES.entries()) {
+    const r = mulberry32((opts.seed ^ Math.imul(mi + 1, 0x27d4eb2d)) >>> 0);
+    const d = dims[m];
+    const proto = Array.from({ length: classes }, () => Float64Array.from({ length: d }, () => gaussian(r)));
+    const name2feats = new Map<PickleIn, PickleIn>();
+    utterances = 0;
+    for (const [vid, uids] of videoIds) {
+      const ys = videoLabels.get(vid)!;
+      const sp = videoSpeakers.get(vid)!;
+      uids.forEach((uid, i) => {
+        const x = new Float32Array(d);
+        for (let j = 0; j < d; j++) x[j] = gain[m] * proto[ys[i]][j] + gaussian(r);
+        const zeros = new Float32Array(d);
+        name2feats.set(uid, new Map<PickleIn, PickleIn>(sp[i] === "M" ? [["F", zeros], ["M", x]] : [["F", x], ["M", zeros]]));
+        utterances++;
+      });
+    }
+    mkdirSync(join(featureFiles[m], ".."), { recursive: true });
+    writePickle(featureFiles[m], tuple(name2feats, BigInt(d)));
+  }
+  return { labelFile, featureFiles, videos: videoIds.size, utterances, dims, splits: { train, val: [], test } };
 }
 
 /** A d × (1 + NUISANCE) matrix, stored by column; the signal column is scaled to norm 3. */
