@@ -30,6 +30,22 @@ export function paddedLength(dataset: Dataset): number {
 
 /** Pack `videoIds` (in order, or shuffled) into batches of exactly `batchSize` rows. */
 export function makeBatches(dataset: Dataset, videoIds: readonly string[], opts: BatchOptions): Batch[] {
+  return [...lazyBatches(dataset, videoIds, opts)];
+}
+
+/** Batches built one at a time, as they are reached (see lazyBatches). */
+export interface BatchSequence extends Iterable<Batch> {
+  readonly length: number;
+  forEach(fn: (batch: Batch, index: number) => void): void;
+}
+
+/**
+ * The batches `makeBatches` returns, but each padded batch is built only when iteration reaches
+ * it (and can be dropped after), so a split costs one batch of host memory, not all of them: at
+ * MOSEI's size (B 32, S up to ~100, 2,560 input features) one batch is ~34 MB and a training epoch
+ * ~70 of them. The order (and any shuffle draw) and every check happen now, as in makeBatches.
+ */
+export function lazyBatches(dataset: Dataset, videoIds: readonly string[], opts: BatchOptions): BatchSequence {
   const B = opts.batchSize;
   if (!Number.isInteger(B) || B <= 0) throw new ConfigError(`batch size must be a positive integer, got ${B}`);
   const S = opts.padTo ?? paddedLength(dataset);
@@ -45,8 +61,7 @@ export function makeBatches(dataset: Dataset, videoIds: readonly string[], opts:
     return v;
   });
 
-  const batches: Batch[] = [];
-  for (let start = 0; start < videos.length; start += B) {
+  const build = (start: number): Batch => {
     const rows = videos.slice(start, start + B);
     const features = {} as PerModality<Float32Array>;
     for (const m of MODALITIES) features[m] = new Float32Array(B * S * dataset.dims[m]);
@@ -66,7 +81,18 @@ export function makeBatches(dataset: Dataset, videoIds: readonly string[], opts:
         labels[b * S + s] = v.labels[s];
       }
     });
-    batches.push({ B, S, features, umask, qmask, labels, videoIds: videoIdsOut, lengths });
+    return { B, S, features, umask, qmask, labels, videoIds: videoIdsOut, lengths };
+  };
+  const length = Math.ceil(videos.length / B);
+  function* iterate(): Generator<Batch> {
+    for (let i = 0; i < length; i++) yield build(i * B);
   }
-  return batches;
+  return {
+    length,
+    [Symbol.iterator]: iterate,
+    forEach(fn) {
+      let i = 0;
+      for (const b of iterate()) fn(b, i++);
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { random, tree, np, type Arr } from "../engine.js";
 import { initEngine } from "../engine.js";
 import { checkpointDir, readTrainingState, writeTrainingState, type LoadedTrainingState } from "../checkpoint/training-state.js";
 import { availableModalities, type TrainConfig } from "../config/types.js";
-import { makeBatches, mulberry32, paddedLength } from "../data/batches.js";
+import { lazyBatches, mulberry32, paddedLength, type BatchSequence } from "../data/batches.js";
 import { holdOutValidation, loadDataset, normalizeDataset, type NormStats } from "../data/dataset.js";
 import { type Batch, type Dataset, type PerModality } from "../data/types.js";
 import {
@@ -271,17 +271,18 @@ async function trainStages(
   const cfg: StepConfig = { task: dataset.task, nClasses: dataset.nClasses, heads: config.heads, dropout: config.dropout, adam };
   const S = paddedLength(dataset);
   const B = config.batchSize;
+  // Built batch by batch as each pass reaches them, never a whole split at once (MOSEI's size).
   const evalBatches = {
-    val: makeBatches(dataset, dataset.splits.val, { batchSize: B, padTo: S }),
-    test: makeBatches(dataset, dataset.splits.test, { batchSize: B, padTo: S }),
+    val: lazyBatches(dataset, dataset.splits.val, { batchSize: B, padTo: S }),
+    test: lazyBatches(dataset, dataset.splits.test, { batchSize: B, padTo: S }),
   };
   hooks.onStart?.({ dataset, shape, batchShape: [B, S] });
   const C = dclClassCount(dataset.task, dataset.nClasses);
   const trainBatches = (epoch: number) =>
-    makeBatches(dataset, dataset.splits.train, { batchSize: B, padTo: S, rng: epochRng(config.seed, epoch) });
+    lazyBatches(dataset, dataset.splits.train, { batchSize: B, padTo: S, rng: epochRng(config.seed, epoch) });
   const stepKey = (epoch: number, b: number) => random.key(Math.floor(epochRng(config.seed ^ 0x5eed, epoch * 4099 + b)() * 2 ** 31));
   /** With `masks` (the missing-rate protocol), each batch's missing cells are zeroed and its mask passed on. */
-  const evaluate = (batches: Batch[], predict: (x: PerModality<Arr>, umask: Arr, mask: Arr | null) => Arr, masks: VideoMasks | null): Metrics | null => {
+  const evaluate = (batches: BatchSequence, predict: (x: PerModality<Arr>, umask: Arr, mask: Arr | null) => Arr, masks: VideoMasks | null): Metrics | null => {
     if (batches.length === 0) return null;
     const preds: number[] = [];
     const labels: number[] = [];

@@ -173,6 +173,8 @@ describe("an IEMOCAP table: folds averaged per seed, then mean ± sample std ove
     assert.match(md, /^Test WA\/UA \(%\); /m);
     assert.match(md, /^Each cell: mean ± sample std over 2 seeds \(1, 2\)\.$/m);
     assert.match(md, /^Each run: the mean over the IEMOCAP leave-one-session-out folds 1, 2\.$/m);
+    // These runs predate valFraction: no held-out validation split, and the table says so.
+    assert.match(md, /^No validation split \(valFraction 0\): the validation rule takes the last epoch\.$/m);
     const row = "| - | 76.50±2.12/66.50±2.12 | - | - | - | - | - | 85.00±7.07/75.00±7.07 |";
     assert.equal(md.split("\n").filter((l) => l === row).length, 3, "the same row under each rule (one stage-2 epoch)");
     const csv = formatTable(table, "csv").split("\n");
