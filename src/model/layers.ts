@@ -72,10 +72,15 @@ export function attentionLayer(p: AttentionLayer, x: Arr, keyMask: Arr, ctx: For
   const [B, T, D] = x.shape;
   const h = ctx.heads;
   const dh = D / h;
-  const heads = (y: Arr) => y.reshape([B, T, h, dh]).transpose([0, 2, 1, 3]); // [B, h, T, dh]
-  const q = heads(linear(p.q, x.ref)).mul(dh ** -0.5);
-  const k = heads(linear(p.k, x.ref));
-  const v = heads(linear(p.v, x));
+  // q, k, v as one [D → 3D] projection (the same sums as three Linear(D, D)): one matmul forward
+  // and one for the input's gradient, instead of three plus their sum.
+  const wQkv = np.concatenate([p.q.w.ref, p.k.w.ref, p.v.w.ref], 0);
+  const bQkv = np.concatenate([p.q.b.ref, p.k.b.ref, p.v.b.ref], 0);
+  const qkv = np.matmul(x, wQkv.transpose()).add(bQkv).reshape([B, T, 3, h, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, h, T, dh]
+  const [q3, k3, v3] = np.split(qkv, 3, 0);
+  const q = q3.reshape([B, h, T, dh]).mul(dh ** -0.5);
+  const k = k3.reshape([B, h, T, dh]);
+  const v = v3.reshape([B, h, T, dh]);
   const scores = np.matmul(q, k.transpose([0, 1, 3, 2])); // [B, h, T, T]
   const km = keyMask.reshape([B, 1, 1, T]);
   // Masked keys get a score that underflows exp() to exactly 0 (as −inf does in the
