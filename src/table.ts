@@ -29,6 +29,7 @@ import {
   aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
 } from "./report/table.js";
 import { finishRunData, loadRunDataset, prepareOutputFolder, resultsDocument } from "./run.js";
+import { runTableJobs, type TableGroup } from "./table-jobs.js";
 import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
 
 export interface TableOptions {
@@ -58,6 +59,13 @@ export interface TableOptions {
    * else a ConfigError) instead of training it again. Default false: such files are replaced.
    */
   resume?: boolean;
+  /**
+   * Training: run this many runs at once, each in its own process (table-jobs.ts; default 1, all in
+   * this process). jax-js computes on one thread, so this is how a table uses several cores. With
+   * stage 1 shared, each (fold, seed)'s stage 1 runs first, then its conditions in parallel, each
+   * continuing from stage 1's checkpoint (so it needs `out`); the numbers are those of one process.
+   */
+  jobs?: number;
   hooks?: TableHooks;
 }
 
@@ -68,7 +76,8 @@ export interface TableHooks {
   onGroupStart?: (g: { seed: number; fold: number | null; conditions: Condition[]; shared: boolean; config: TrainConfig }) => void;
   /** When a condition's training starts (its stage 2 when shared); index is 1-based over all runs. */
   onConditionStart?: (c: { condition: Condition; seed: number; fold: number | null; index: number; total: number; shared: boolean; config: TrainConfig }) => void;
-  onEpoch?: (record: EpochRecord, config: TrainConfig) => void;
+  /** `run`: whose epoch it is, given when several runs train at once (`jobs`). */
+  onEpoch?: (record: EpochRecord, config: TrainConfig, run?: { seed: number; fold: number | null }) => void;
   /** `resume`: a stage continues from its checkpoint, after `epochsDone` epochs. */
   onResume?: TrainHooks["onResume"];
   /** A run finished (its results.json, if any, already written). */
@@ -160,6 +169,11 @@ async function trainRuns(
     throw new ConfigError(`folds (--folds) are IEMOCAP's leave-one-session-out protocol; ${base.dataset} has its own test split`);
   }
   if (opts.resume === true && out === null) throw new ConfigError("resume (--resume) needs an output folder (--out)");
+  const jobs = opts.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`jobs (--jobs) must be a whole number ≥ 1, got ${jobs}`);
+  if (jobs > 1 && out === null) {
+    throw new ConfigError("--jobs needs an output folder (--out): parallel runs hand stage 1 over through its checkpoint there");
+  }
   checkTrainInputs(base);
   if (out !== null) prepareOutputFolder(out);
 
@@ -201,6 +215,38 @@ async function trainRuns(
       }
     }
   }
+  if (jobs > 1) {
+    // Every run not reused, as tasks for child processes (table-jobs.ts).
+    const groups: TableGroup[] = [];
+    for (const fold of folds) {
+      for (const seed of seeds) {
+        const todo: Condition[] = [];
+        for (const c of conditions) {
+          const prior = priors.get(`${c}/${seed}/${fold}`) ?? null;
+          if (prior === null) todo.push(c);
+          else {
+            runs.push(prior);
+            reused++;
+            hooks.onReuse?.(prior, ++index, total);
+          }
+        }
+        if (todo.length > 0) groups.push({ seed, fold, conditions: todo });
+      }
+    }
+    const jobRuns = await runTableJobs(
+      { train: trainOpts, out: out!, seedLevel, resume: opts.resume === true, shared, groups },
+      jobs,
+      {
+        ...hooks,
+        onGroupStart: (g) => hooks.onGroupStart?.({ ...g, shared, config: configFor(g.conditions[0], g.seed, null) }),
+        onConditionStart: (c) => hooks.onConditionStart?.({
+          ...c, index: ++index, total, shared, config: configFor(c.condition, c.seed, dirFor(c.condition, c.seed, c.fold)),
+        }),
+      },
+    );
+    runs.push(...jobRuns);
+    return { runs, trained: jobRuns.length, reused };
+  }
   for (const fold of folds) {
     // One load per fold; the held-out validation dialogues (IEMOCAP) are drawn per seed below.
     const loaded = priors.size === total ? null : loadRunDataset(base, fold ?? undefined);
@@ -220,17 +266,7 @@ async function trainRuns(
       if (todo.length === 0) continue;
       const data = finishRunData(loaded!, configFor(todo[0], seed, null), fold ?? undefined);
       const finish = (result: TrainResult) => {
-        const condition = result.config.condition;
-        const config = configFor(condition, seed, dirOf(condition));
-        let resultsPath: string | null = null;
-        if (config.out !== null) {
-          prepareOutputFolder(config.out);
-          resultsPath = join(config.out, "results.json");
-          // Synchronous: this runs inside the training loop, which does not yield until it ends.
-          writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, fold === null ? {} : { fold }));
-        }
-        tree.dispose(result.params as never);
-        const run: TableRun = { condition, seed, fold, config, selections: result.selections, resultsPath };
+        const run = finishTableRun(result, configFor(result.config.condition, seed, dirOf(result.config.condition)), fold);
         runs.push(run);
         trained++;
         hooks.onRunEnd?.(run);
@@ -266,6 +302,22 @@ async function trainRuns(
     }
   }
   return { runs, trained, reused };
+}
+
+/**
+ * A run of the table has finished: write its results.json (when `config.out` names a folder) and
+ * release its parameters. `config` is the run's, with its output folder.
+ */
+export function finishTableRun(result: TrainResult, config: TrainConfig, fold: number | null): TableRun {
+  let resultsPath: string | null = null;
+  if (config.out !== null) {
+    prepareOutputFolder(config.out);
+    resultsPath = join(config.out, "results.json");
+    // Synchronous: this runs inside the training loop, which does not yield until it ends.
+    writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, fold === null ? {} : { fold }));
+  }
+  tree.dispose(result.params as never);
+  return { condition: config.condition, seed: config.seed, fold, config, selections: result.selections, resultsPath };
 }
 
 /**

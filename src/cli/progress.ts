@@ -37,7 +37,14 @@ export class EpochEta {
   private readonly done = { 1: 0, 2: 0 };
   private readonly first: { 1: number | null; 2: number | null } = { 1: null, 2: null };
 
-  constructor(plan: EpochPlan) {
+  /**
+   * `parallel`: how many epochs of each stage run at once (`dssr table --jobs`), which divides the
+   * time left; the mean epoch times are measured under that load already.
+   */
+  constructor(
+    plan: EpochPlan,
+    private readonly parallel: EpochPlan = { stage1: 1, stage2: 1 },
+  ) {
     this.left = { ...plan };
   }
 
@@ -74,7 +81,8 @@ export class EpochEta {
     if (mean1 === null && mean2 === null) return null;
     const s1 = mean1 ?? mean2!;
     const s2 = mean2 ?? mean1!;
-    return { seconds: this.left.stage1 * s1 + this.left.stage2 * s2, lowerBound: mean2 === null && this.left.stage2 > 0 };
+    const seconds = (this.left.stage1 * s1) / this.parallel.stage1 + (this.left.stage2 * s2) / this.parallel.stage2;
+    return { seconds, lowerBound: mean2 === null && this.left.stage2 > 0 };
   }
 
   /** "ETA 12m 30s", "ETA >4m 10s" (a lower bound) or "ETA ?" before any epoch. */
@@ -103,12 +111,14 @@ export interface ProgressOptions {
   stream?: BarStream;
   /** What the bar counts, e.g. "epochs" or "epochs of 7 runs". */
   label?: string;
+  /** Epochs of each stage that run at once (EpochEta); default one of each. */
+  parallel?: EpochPlan;
 }
 
 /** A progress reporter: a bar on a terminal, plain lines otherwise. */
 export function createProgress(io: Io, plan: EpochPlan, opts: ProgressOptions = {}): Progress {
   const stream: BarStream = opts.stream ?? io.bar ?? { isTTY: false, write: () => true };
-  const eta = new EpochEta(plan);
+  const eta = new EpochEta(plan, opts.parallel);
   if (stream.isTTY !== true) {
     return {
       eta,

@@ -49,8 +49,12 @@ export interface TrainHooks {
 export interface CheckpointOptions {
   /** Root folder: `<dir>/stage1/` and `<dir>/stage2-<condition>/`. */
   dir: string;
-  /** Continue from the checkpoints found there (none found: start from the beginning). */
-  resume?: boolean;
+  /**
+   * Continue from the checkpoints found there (none found: start from the beginning). "stage1":
+   * continue from the stage-1 checkpoint only and start every stage 2 afresh (a `dssr table --jobs`
+   * condition, whose stage 1 another process has just trained).
+   */
+  resume?: boolean | "stage1";
   /** The IEMOCAP fold the data was split for (recorded and checked), or null. */
   fold?: number | null;
 }
@@ -325,7 +329,7 @@ async function trainStages(
   let dclState = initialDclState();
   const stage1Epochs = Math.min(config.stageEpoch, config.epochs);
   let firstEpoch = 0;
-  const prior1 = ck?.resume === true ? readTrainingState(checkpointDir(ck.dir, 1, null), { config, fold: ck.fold ?? null, shape, stage: 1, condition: null }) : null;
+  const prior1 = ck?.resume === true || ck?.resume === "stage1" ? readTrainingState(checkpointDir(ck.dir, 1, null), { config, fold: ck.fold ?? null, shape, stage: 1, condition: null }) : null;
   if (prior1 !== null) {
     // Continue stage 1 where the checkpoint left it (or skip it: a stage-switch checkpoint).
     tree.dispose([s1.moments, params0] as never);

@@ -34,6 +34,16 @@ describe("EpochEta", () => {
     eta.record(2, 40);
     assert.equal(eta.text(), "ETA 4 h 26 min"); // 399 × 40 s = 15,960 s
   });
+
+  it("divides each stage's time left by the epochs of it that run at once (dssr table --jobs)", () => {
+    const eta = new EpochEta({ stage1: 11, stage2: 41 }, { stage1: 1, stage2: 4 });
+    eta.record(1, 99); // compiling, left out once a second stage-1 epoch ran
+    eta.record(1, 10);
+    eta.record(2, 99);
+    eta.record(2, 30);
+    // 9 stage-1 epochs at 10 s, one at a time; 39 stage-2 epochs at 30 s, four at a time.
+    assert.deepEqual(eta.estimate(), { seconds: 9 * 10 + (39 * 30) / 4, lowerBound: false });
+  });
 });
 
 describe("createProgress", () => {

@@ -5,7 +5,7 @@
  * same numbers as its shared-stage-1 run.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { writeSyntheticDataset } from "../../src/data/synthetic.js";
@@ -98,6 +98,56 @@ describe("dssr table with tiny sizes", () => {
     const other = await runBin([...args, "--epochs", "3"], root);
     assert.equal(other.code, 1);
     assert.match(other.stderr, /^dssr: --resume: .*t\/seed-1\/results\.json is a different run \(epochs 2 there, 3 now\); remove it or choose another --out\n$/);
+  });
+
+  it("--jobs 2 trains the same table in child processes, bit for bit, each epoch line naming its run", async () => {
+    const r = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "par", "--jobs", "2"],
+      root,
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0);
+    // Stage 1 of both seeds first (two jobs), then the four conditions, two at a time.
+    const starts = r.stdout.split("\n").filter((l) => /^(seed \d|\[\d\/4\])/.test(l));
+    assert.deepEqual(starts.slice(0, 2).sort(), ["seed 1: stage 1 once (epoch 1) for t, v", "seed 2: stage 1 once (epoch 1) for t, v"]);
+    assert.equal(starts.length, 6);
+    const owners = r.stdout.split("\n").filter((l) => l.startsWith("  [")).map((l) => l.slice(2, l.indexOf("]") + 1)).sort();
+    assert.deepEqual(owners, ["[stage 1, seed 1]", "[stage 1, seed 2]", "[t, seed 1]", "[t, seed 2]", "[v, seed 1]", "[v, seed 2]"]);
+    assert.doesNotMatch(r.stdout, /resuming from/, "continuing from the shared stage 1 is not a resume");
+    for (const run of ["t/seed-1", "t/seed-2", "v/seed-1", "v/seed-2"]) {
+      const want = await readResults(join(root, "out", run, "results.json"));
+      const got = await readResults(join(root, "par", run, "results.json"));
+      const strip = (d: typeof want) => ({ history: d.history.map(({ seconds: _s, ...e }) => e), selections: d.selections });
+      assert.deepEqual(strip(got), strip(want), run);
+    }
+    assert.equal(readFileSync(join(root, "par", "table.csv"), "utf8"), readFileSync(join(root, "out", "table.csv"), "utf8"));
+  });
+
+  it("--jobs: a task that fails stops the table with its own one-line error", async () => {
+    cpSync(join(root, "out"), join(root, "broken"), { recursive: true });
+    rmSync(join(root, "broken", "t", "seed-1", "results.json"));
+    rmSync(join(root, "broken", "checkpoints", "seed-1", "stage2-t"), { recursive: true });
+    writeFileSync(join(root, "broken", "checkpoints", "seed-1", "stage1", "checkpoint.json"), "{ not json");
+    const r = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "broken", "--resume", "--jobs", "2"],
+      root,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^dssr: .*broken\/checkpoints\/seed-1\/stage1\/checkpoint\.json[^\n]*\n$/);
+    assert.ok(!existsSync(join(root, "broken", "t", "seed-1", "results.json")));
+  });
+
+  it("--jobs needs --out, a whole number ≥ 1, and training", async () => {
+    const base = ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t", ...TINY];
+    const noOut = await runBin([...base, "--jobs", "2"], root);
+    assert.equal(noOut.code, 1);
+    assert.match(noOut.stderr, /^dssr: --jobs needs an output folder \(--out\)/);
+    const zero = await runBin([...base, "--jobs", "0", "--out", "zero"], root);
+    assert.equal(zero.code, 1);
+    assert.match(zero.stderr, /^dssr: jobs \(--jobs\) must be a whole number ≥ 1, got 0\n$/);
+    const from = await runBin(["table", "--from", "out", "--jobs", "2"], root);
+    assert.equal(from.code, 1);
+    assert.match(from.stderr, /^dssr: --jobs applies to training, not to --from\n$/);
   });
 
   it("--no-share-stage1 trains a condition on its own, to the same numbers", async () => {

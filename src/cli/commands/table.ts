@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { parseConditionList } from "../../config/conditions.js";
 import { runPreset } from "../../config/layers.js";
 import type { Condition, TrainConfig } from "../../config/types.js";
+import type { EpochRecord } from "../../eval/types.js";
 import { ConfigError } from "../../errors.js";
 import { formatEpochLine } from "../../report/format.js";
 import { formatTable, TABLE_FORMATS, type TableFormat } from "../../report/table.js";
@@ -28,7 +29,7 @@ const TABLE_TRAIN_FLAGS = TRAIN_FLAGS.filter((r) => TABLE_TRAIN_FLAG_NAMES.has(f
 /** Flags only `dssr table` has (for main.ts's spelling normaliser). */
 export const TABLE_FLAGS = [
   "--conditions", "--seeds", "--folds", "--share-stage1", "--no-share-stage1", "--from", "--format", "--out",
-  "--resume", "--quiet", MISSING_RATES_FLAG,
+  "--resume", "--quiet", "--jobs", MISSING_RATES_FLAG,
 ] as const;
 
 export function registerTable(program: Command, io: Io): void {
@@ -66,10 +67,14 @@ export function registerTable(program: Command, io: Io): void {
     .addOption(new Option("--format <fmt>", `output format: ${TABLE_FORMATS.join(", ")} (default md)`))
     .addOption(new Option("--out <dir>", "write <dir>/<condition>[/seed-<s>][/fold-<k>]/results.json as each run finishes, and <dir>/table.{md,csv,json}"))
     .addOption(new Option("--resume", "with --out: reuse runs whose results.json is already there (same config) instead of training them again"))
+    .addOption(new Option("--jobs <n>", "runs trained at once, each in its own process (one core each; about 2 GiB of memory each at MOSI's size); needs --out (default 1)").argParser(integerArg("--jobs")))
     .addOption(new Option("--quiet", "print only the table"))
     .addOption(missingRatesOption())
     .action(async (v: Values) => {
-      if (v.missingRates !== undefined) return missingRatesAction(v, io); // commands/missing-rates.ts
+      if (v.missingRates !== undefined) {
+        if (v.jobs !== undefined) throw new ConfigError("--jobs applies to the conditions' table, not to --missing-rates");
+        return missingRatesAction(v, io); // commands/missing-rates.ts
+      }
       const format = (v.format as string | undefined) ?? "md";
       if (!(TABLE_FORMATS as readonly string[]).includes(format)) {
         throw new ConfigError(`unknown --format '${format}'; expected one of ${TABLE_FORMATS.join(", ")}`);
@@ -87,6 +92,7 @@ export function registerTable(program: Command, io: Io): void {
         shareStage1: v.shareStage1 !== false,
         out: (v.out as string | undefined) ?? null,
         resume: v.resume === true,
+        ...(v.jobs === undefined ? {} : { jobs: v.jobs as number }),
       };
       if (from !== undefined) {
         const training = TABLE_TRAIN_FLAGS.map((r) => flagName(r)).filter((f) => v[attributeOf(f)] !== undefined);
@@ -94,6 +100,7 @@ export function registerTable(program: Command, io: Io): void {
           throw new ConfigError(`--from collects earlier results; training options (${training.join(", ")}) do not apply`);
         }
         if (opts.resume) throw new ConfigError("--resume applies to training, not to --from");
+        if (opts.jobs !== undefined) throw new ConfigError("--jobs applies to training, not to --from");
         opts.from = from;
       } else {
         const trainOpts = layeredOptions(v);
@@ -104,7 +111,7 @@ export function registerTable(program: Command, io: Io): void {
           opts.conditions = conditions;
         }
       }
-      const progress = quiet ? null : progressHooks(io);
+      const progress = quiet ? null : progressHooks(io, opts.jobs ?? 1);
       if (progress !== null) opts.hooks = progress.hooks;
       const result = await buildTable(opts).finally(() => progress?.stop());
       if (!quiet) {
@@ -138,11 +145,23 @@ function where(seed: number, fold: number | null): string {
  * The table's progress: its plan and every epoch as lines, and a bar with the ETA of the whole
  * table over all its epochs (cli/progress.ts; plain lines with the ETA when not on a terminal).
  */
-function progressHooks(io: Io): { hooks: NonNullable<TableOptions["hooks"]>; stop: () => void } {
+function progressHooks(io: Io, jobs: number): { hooks: NonNullable<TableOptions["hooks"]>; stop: () => void } {
   let epochs = 0;
   let perRun: EpochPlan = { stage1: 0, stage2: 0 };
   let sharedStage1 = true;
+  let seedsShown = false;
+  let foldsShown = false;
   let progress: Progress | null = null;
+  // Several runs at once (--jobs): an epoch line says whose it is.
+  const owner = (record: EpochRecord, config: TrainConfig, fold: number | null): string => {
+    if (jobs === 1) return "";
+    const parts = [
+      record.stage === 2 || !sharedStage1 ? config.condition : "stage 1",
+      ...(seedsShown ? [`seed ${config.seed}`] : []),
+      ...(foldsShown && fold !== null ? [`fold ${fold}`] : []),
+    ];
+    return `[${parts.join(", ")}] `;
+  };
   const line = (t: string): void => (progress === null ? io.out(t) : progress.line(t));
   const hooks: NonNullable<TableOptions["hooks"]> = {
     onStart: ({ config, conditions, seeds, folds, total, shared }) => {
@@ -152,11 +171,16 @@ function progressHooks(io: Io): { hooks: NonNullable<TableOptions["hooks"]>; sto
       sharedStage1 = shared;
       const groups = seeds.length * (folds === null ? 1 : folds.length);
       line(formatConfig(config).split("\n").filter((l) => !/^\s+(condition|out)\s/.test(l)).join("\n"));
+      // With --jobs, the stage-1 epochs of at most `groups` (shared) and the stage-2 epochs of up to
+      // `jobs` runs go on at once.
+      const at = (n: number) => Math.max(1, Math.min(jobs, n));
       progress = createProgress(
         io,
         { stage1: (shared ? groups : total) * perRun.stage1, stage2: total * perRun.stage2 },
-        { label: `epochs of ${total} run(s)` },
+        { label: `epochs of ${total} run(s)`, parallel: { stage1: at(shared ? groups : total), stage2: at(total) } },
       );
+      seedsShown = seeds.length > 1;
+      foldsShown = folds !== null && folds.length > 1;
       line(
         `table: conditions ${conditions.join(", ")}; seeds ${seeds.join(", ")}` +
           (folds === null ? "" : `; folds ${folds.join(", ")}`) +
@@ -182,7 +206,8 @@ function progressHooks(io: Io): { hooks: NonNullable<TableOptions["hooks"]>; sto
       progress?.drop(stage === 1 ? { stage1: epochsDone } : { stage2: epochsDone - perRun.stage1 });
       line(`  resuming from ${dir} after epoch ${epochsDone}`);
     },
-    onEpoch: (record) => progress!.epoch("  " + formatEpochLine(record, { epochs }), record.stage, record.seconds),
+    onEpoch: (record, config, run) =>
+      progress!.epoch("  " + owner(record, config, run?.fold ?? null) + formatEpochLine(record, { epochs }), record.stage, record.seconds),
     onRunEnd: (run) => {
       if (run.resultsPath !== null) line(`  results: ${run.resultsPath}`);
     },
