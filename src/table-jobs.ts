@@ -40,6 +40,8 @@ export interface TableJobsPlan {
   /** `--resume`: continue stage 1 and stage 2 from their checkpoints where there are some. */
   resume: boolean;
   shared: boolean;
+  /** Save each run's final model to `<run folder>/model/`. */
+  saveModels: boolean;
   groups: TableGroup[];
 }
 

@@ -29,8 +29,12 @@ export async function runTableTask({ plan, task }: TaskRequest, send: (m: TaskMe
       send({ type: "resume", info });
     },
   };
-  const finish = (result: Parameters<typeof finishTableRun>[0]) =>
-    send({ type: "run", run: finishTableRun(result, configFor(result.config.condition, runDir(result.config.condition)), fold) });
+  let saving: Promise<unknown> | null = null;
+  const finish = (result: Parameters<typeof finishTableRun>[0]) => {
+    const done = finishTableRun(result, configFor(result.config.condition, runDir(result.config.condition)), fold, plan.saveModels);
+    saving = done.saving;
+    send({ type: "run", run: done.run });
+  };
   const ckDir = tableCheckpointDir(plan.out, seed, fold, plan.seedLevel);
   if (task.kind === "stage1") {
     // Stage 1 alone: no condition after it; its last checkpoint is the stage switch.
@@ -43,6 +47,7 @@ export async function runTableTask({ plan, task }: TaskRequest, send: (m: TaskMe
     const dir = join(runDir(task.condition!), "checkpoints");
     finish(await train(first, hooks, data, { checkpoints: { dir, resume: plan.resume, fold } }));
   }
+  await saving;
 }
 
 if (process.send !== undefined) {

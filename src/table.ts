@@ -28,6 +28,7 @@ import { readResults, writeJsonAtomicSync, writeTextAtomic } from "./report/resu
 import {
   aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
 } from "./report/table.js";
+import { saveTrainResult } from "./checkpoint/model-file.js";
 import { finishRunData, loadRunDataset, prepareOutputFolder, resultsDocument } from "./run.js";
 import { runTableJobs, type TableGroup } from "./table-jobs.js";
 import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
@@ -66,6 +67,8 @@ export interface TableOptions {
    * continuing from stage 1's checkpoint (so it needs `out`); the numbers are those of one process.
    */
   jobs?: number;
+  /** Training with `out`: also save each run's final model to `<run folder>/model/` (as `dssr train --save-model`). */
+  saveModels?: boolean;
   hooks?: TableHooks;
 }
 
@@ -171,6 +174,7 @@ async function trainRuns(
   if (opts.resume === true && out === null) throw new ConfigError("resume (--resume) needs an output folder (--out)");
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`jobs (--jobs) must be a whole number ≥ 1, got ${jobs}`);
+  if (opts.saveModels === true && out === null) throw new ConfigError("--save-models needs an output folder (--out)");
   if (jobs > 1 && out === null) {
     throw new ConfigError("--jobs needs an output folder (--out): parallel runs hand stage 1 over through its checkpoint there");
   }
@@ -197,6 +201,7 @@ async function trainRuns(
     folds: folds[0] === null ? null : (folds as number[]), total, shared,
   });
   const runs: TableRun[] = [];
+  const savings: Promise<unknown>[] = [];
   let index = 0;
   let trained = 0;
   let reused = 0;
@@ -234,7 +239,7 @@ async function trainRuns(
       }
     }
     const jobRuns = await runTableJobs(
-      { train: trainOpts, out: out!, seedLevel, resume: opts.resume === true, shared, groups },
+      { train: trainOpts, out: out!, seedLevel, resume: opts.resume === true, shared, saveModels: opts.saveModels === true, groups },
       jobs,
       {
         ...hooks,
@@ -266,7 +271,8 @@ async function trainRuns(
       if (todo.length === 0) continue;
       const data = finishRunData(loaded!, configFor(todo[0], seed, null), fold ?? undefined);
       const finish = (result: TrainResult) => {
-        const run = finishTableRun(result, configFor(result.config.condition, seed, dirOf(result.config.condition)), fold);
+        const { run, saving } = finishTableRun(result, configFor(result.config.condition, seed, dirOf(result.config.condition)), fold, opts.saveModels === true);
+        if (saving !== null) savings.push(saving);
         runs.push(run);
         trained++;
         hooks.onRunEnd?.(run);
@@ -301,6 +307,7 @@ async function trainRuns(
       }
     }
   }
+  await Promise.all(savings);
   return { runs, trained, reused };
 }
 
@@ -308,16 +315,21 @@ async function trainRuns(
  * A run of the table has finished: write its results.json (when `config.out` names a folder) and
  * release its parameters. `config` is the run's, with its output folder.
  */
-export function finishTableRun(result: TrainResult, config: TrainConfig, fold: number | null): TableRun {
+export function finishTableRun(
+  result: TrainResult, config: TrainConfig, fold: number | null, saveModels = false,
+): { run: TableRun; saving: Promise<unknown> | null } {
   let resultsPath: string | null = null;
+  let saving: Promise<unknown> | null = null;
   if (config.out !== null) {
     prepareOutputFolder(config.out);
     resultsPath = join(config.out, "results.json");
     // Synchronous: this runs inside the training loop, which does not yield until it ends.
     writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, fold === null ? {} : { fold }));
+    // saveModel reads the weights before its first await; its writes finish once the loop yields.
+    if (saveModels) saving = saveTrainResult(join(config.out, "model"), { ...result, config }, fold === null ? {} : { fold });
   }
   tree.dispose(result.params as never);
-  return { condition: config.condition, seed: config.seed, fold, config, selections: result.selections, resultsPath };
+  return { run: { condition: config.condition, seed: config.seed, fold, config, selections: result.selections, resultsPath }, saving };
 }
 
 /**

@@ -100,9 +100,9 @@ describe("dssr table with tiny sizes", () => {
     assert.match(other.stderr, /^dssr: --resume: .*t\/seed-1\/results\.json is a different run \(epochs 2 there, 3 now\); remove it or choose another --out\n$/);
   });
 
-  it("--jobs 2 trains the same table in child processes, bit for bit, each epoch line naming its run", async () => {
+  it("--jobs 2 trains the same table in child processes, bit for bit, each epoch line naming its run; --save-models saves each run's model", async () => {
     const r = await runBin(
-      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "par", "--jobs", "2"],
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "par", "--jobs", "2", "--save-models"],
       root,
     );
     assert.equal(r.stderr, "");
@@ -119,6 +119,9 @@ describe("dssr table with tiny sizes", () => {
       const got = await readResults(join(root, "par", run, "results.json"));
       const strip = (d: typeof want) => ({ history: d.history.map(({ seconds: _s, ...e }) => e), selections: d.selections });
       assert.deepEqual(strip(got), strip(want), run);
+      const model = JSON.parse(readFileSync(join(root, "par", run, "model", "model.json"), "utf8")) as { condition: string; epoch: number; selections: unknown };
+      assert.deepEqual([model.condition, model.epoch, model.selections], [run.slice(0, 1), 1, want.selections], run);
+      assert.ok(existsSync(join(root, "par", run, "model", "model.safetensors")));
     }
     assert.equal(readFileSync(join(root, "par", "table.csv"), "utf8"), readFileSync(join(root, "out", "table.csv"), "utf8"));
   });

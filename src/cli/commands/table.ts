@@ -29,7 +29,7 @@ const TABLE_TRAIN_FLAGS = TRAIN_FLAGS.filter((r) => TABLE_TRAIN_FLAG_NAMES.has(f
 /** Flags only `dssr table` has (for main.ts's spelling normaliser). */
 export const TABLE_FLAGS = [
   "--conditions", "--seeds", "--folds", "--share-stage1", "--no-share-stage1", "--from", "--format", "--out",
-  "--resume", "--quiet", "--jobs", MISSING_RATES_FLAG,
+  "--resume", "--quiet", "--jobs", "--save-models", MISSING_RATES_FLAG,
 ] as const;
 
 export function registerTable(program: Command, io: Io): void {
@@ -68,11 +68,13 @@ export function registerTable(program: Command, io: Io): void {
     .addOption(new Option("--out <dir>", "write <dir>/<condition>[/seed-<s>][/fold-<k>]/results.json as each run finishes, and <dir>/table.{md,csv,json}"))
     .addOption(new Option("--resume", "with --out: reuse runs whose results.json is already there (same config) instead of training them again"))
     .addOption(new Option("--jobs <n>", "runs trained at once, each in its own process (one core each; about 2 GiB of memory each at MOSI's size); needs --out (default 1)").argParser(integerArg("--jobs")))
+    .addOption(new Option("--save-models", "with --out: also save each run's final model to <run folder>/model/ (for dssr predict, eval, plot case)"))
     .addOption(new Option("--quiet", "print only the table"))
     .addOption(missingRatesOption())
     .action(async (v: Values) => {
       if (v.missingRates !== undefined) {
         if (v.jobs !== undefined) throw new ConfigError("--jobs applies to the conditions' table, not to --missing-rates");
+        if (v.saveModels === true) throw new ConfigError("--save-models applies to the conditions' table, not to --missing-rates");
         return missingRatesAction(v, io); // commands/missing-rates.ts
       }
       const format = (v.format as string | undefined) ?? "md";
@@ -93,6 +95,7 @@ export function registerTable(program: Command, io: Io): void {
         out: (v.out as string | undefined) ?? null,
         resume: v.resume === true,
         ...(v.jobs === undefined ? {} : { jobs: v.jobs as number }),
+        ...(v.saveModels === true ? { saveModels: true } : {}),
       };
       if (from !== undefined) {
         const training = TABLE_TRAIN_FLAGS.map((r) => flagName(r)).filter((f) => v[attributeOf(f)] !== undefined);
@@ -101,6 +104,7 @@ export function registerTable(program: Command, io: Io): void {
         }
         if (opts.resume) throw new ConfigError("--resume applies to training, not to --from");
         if (opts.jobs !== undefined) throw new ConfigError("--jobs applies to training, not to --from");
+        if (opts.saveModels === true) throw new ConfigError("--save-models applies to training, not to --from");
         opts.from = from;
       } else {
         const trainOpts = layeredOptions(v);
