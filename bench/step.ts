@@ -3,7 +3,8 @@
  * settings (batch 32 videos padded to 64 utterances, D 128, dropout 0.5): the median time of one
  * training step of each stage, of one evaluation forward, and one full epoch of each stage
  * (all training batches plus the validation and test passes), after a warm-up step that compiles.
- * Timings only; no assertion. Options: --repeats N (default 5), --condition C (default atv).
+ * Timings only; no assertion. Options: --repeats N (default 5), --condition C (default atv),
+ * --profile (instead: one compiled step of each stage under jax-js's profiler, its kernels by cost).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,10 +15,11 @@ import type { Batch, PerModality } from "../src/data/types.js";
 import { availableModalities, type Condition } from "../src/config/types.js";
 import { initParams } from "../src/model/params.js";
 import { adamInit, adamScalars, ADAM_DEFAULTS } from "../src/train/adam.js";
+import { profileKernels } from "./kernel-profile.js";
 import { compileSteps, splitStage1, splitStage2, type StepConfig } from "../src/train/step.js";
 
-const { values } = parseArgs({ options: { repeats: { type: "string", default: "5" }, condition: { type: "string", default: "atv" } } });
-const repeats = Number(values.repeats);
+const { values } = parseArgs({ options: { repeats: { type: "string", default: "5" }, condition: { type: "string", default: "atv" }, profile: { type: "boolean", default: false } } });
+const repeats = values.profile ? 1 : Number(values.repeats);
 const condition = values.condition as Condition;
 const shared = process.env.DSSR_SHARED ?? join(import.meta.dirname, "..", "..", "shared");
 const dir = join(shared, "data", "CMUMOSI");
@@ -85,6 +87,7 @@ const eval1 = (b: Batch) => {
   s1.eval1(tree.ref(t1), a.x, a.umask).dataSync();
 };
 const first1 = time(() => step1(train[0], 0));
+if (values.profile) await profileKernels("stage 1 step", () => step1(train[1 % train.length], 1));
 const e1first = time(() => eval1(evalBatches[0]));
 const steps1 = Array.from({ length: repeats }, (_, i) => time(() => step1(train[i % train.length], i + 1)));
 const evals1 = Array.from({ length: repeats }, (_, i) => time(() => eval1(evalBatches[i % evalBatches.length])));
@@ -113,6 +116,10 @@ const eval2 = (b: Batch) => {
   tree.dispose([p.unimodal, p.alpha, p.headWeights] as never);
 };
 const first2 = time(() => step2(train[0], 0));
+if (values.profile) {
+  await profileKernels(`stage 2 (${condition}) step`, () => step2(train[1 % train.length], 1));
+  process.exit(0);
+}
 const e2first = time(() => eval2(evalBatches[0]));
 const steps2 = Array.from({ length: repeats }, (_, i) => time(() => step2(train[i % train.length], i + 1)));
 const evals2 = Array.from({ length: repeats }, (_, i) => time(() => eval2(evalBatches[i % evalBatches.length])));
