@@ -92,6 +92,8 @@ export function planTasks(plan: TableJobsPlan): { task: TableTask; after: number
   return tasks;
 }
 
+const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
+
 const WORKER = fileURLToPath(new URL("../bin/table-worker.js", import.meta.url));
 
 /** Run the plan's tasks in at most `jobs` child processes at once; the runs, in finishing order. */
@@ -101,17 +103,37 @@ export function runTableJobs(plan: TableJobsPlan, jobs: number, hooks: TableJobs
   const state: ("waiting" | "running" | "done")[] = tasks.map(() => "waiting");
   const runs: TableRun[] = [];
   const children = new Set<ChildProcess>();
+  // The children must not outlive the table: killed when it exits or is told to stop. (A worker
+  // also exits by itself when it finds its parent gone, at its next report: table-worker.ts.)
+  const killAll = () => {
+    for (const c of children) c.kill("SIGKILL");
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    unwatch();
+    process.kill(process.pid, signal); // the signal's default action, now that the children are gone
+  };
+  const unwatch = () => {
+    process.off("exit", killAll);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  };
+  process.on("exit", killAll);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   return new Promise<TableRun[]>((resolve, reject) => {
     let failed = false;
     const fail = (e: Error) => {
       if (failed) return;
       failed = true;
-      for (const c of children) c.kill("SIGKILL");
+      killAll();
+      unwatch();
       reject(e);
     };
     const startNext = () => {
       if (failed) return;
-      if (state.every((s) => s === "done")) return resolve(runs);
+      if (state.every((s) => s === "done")) {
+        unwatch();
+        return resolve(runs);
+      }
       while (children.size < jobs) {
         const i = state.findIndex((s, k) => s === "waiting" && tasks[k].after.every((d) => state[d] === "done"));
         if (i === -1) return;
@@ -136,7 +158,9 @@ export function runTableJobs(plan: TableJobsPlan, jobs: number, hooks: TableJobs
         else if (m.type === "done") done = true;
       });
       child.on("error", (e) => fail(new DssrError(`a table job (${describeTask(task)}) could not start: ${e.message}`)));
-      child.on("exit", (code, signal) => {
+      // "close", not "exit": it comes after the last message over the IPC channel has been read,
+      // so a child's final "done" or "error" is never overtaken by its exit.
+      child.on("close", (code, signal) => {
         children.delete(child);
         if (!done) {
           fail(new DssrError(

@@ -22,18 +22,16 @@ export async function runTableTask({ plan, task }: TaskRequest, send: (m: TaskMe
   const data = finishRunData(loadRunDataset(first, fold ?? undefined), first, fold ?? undefined);
   const hooks: TrainHooks = {
     onEpoch: (record, config) => send({ type: "epoch", record, config }),
-    // A condition continuing from the stage 1 another task has just trained is the mechanism,
-    // not a resume the user asked for: not reported (the progress would count stage 1 off again).
+    // A condition continuing from the stage 1 its group's stage-1 task has trained (or resumed, and
+    // reported) is the mechanism, not a resume: not reported, or the progress would count stage 1
+    // off again.
     onResume: (info) => {
-      if (task.kind === "condition" && plan.shared && info.stage === 1 && !plan.resume) return;
+      if (task.kind === "condition" && plan.shared && info.stage === 1) return;
       send({ type: "resume", info });
     },
   };
-  let saving: Promise<unknown> | null = null;
   const finish = (result: Parameters<typeof finishTableRun>[0]) => {
-    const done = finishTableRun(result, configFor(result.config.condition, runDir(result.config.condition)), fold, plan.saveModels);
-    saving = done.saving;
-    send({ type: "run", run: done.run });
+    send({ type: "run", run: finishTableRun(result, configFor(result.config.condition, runDir(result.config.condition)), fold, plan.saveModels) });
   };
   const ckDir = tableCheckpointDir(plan.out, seed, fold, plan.seedLevel);
   if (task.kind === "stage1") {
@@ -47,11 +45,16 @@ export async function runTableTask({ plan, task }: TaskRequest, send: (m: TaskMe
     const dir = join(runDir(task.condition!), "checkpoints");
     finish(await train(first, hooks, data, { checkpoints: { dir, resume: plan.resume, fold } }));
   }
-  await saving;
 }
 
 if (process.send !== undefined) {
-  const send = (m: TaskMessage) => process.send!(m);
+  const parent = process.ppid;
+  const send = (m: TaskMessage) => {
+    // The training loop never yields, so a lost IPC channel goes unnoticed; a changed parent pid
+    // (re-parented after the table died) is checked synchronously, at every report.
+    if (process.ppid !== parent) process.exit(1);
+    process.send!(m);
+  };
   process.once("message", (req: TaskRequest) => {
     runTableTask(req, send)
       .then(() => send({ type: "done" }))

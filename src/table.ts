@@ -28,7 +28,7 @@ import { readResults, writeJsonAtomicSync, writeTextAtomic } from "./report/resu
 import {
   aggregateTable, formatTable, TABLE_COLUMNS, type Table, type TableFormat, type TableRun,
 } from "./report/table.js";
-import { saveTrainResult } from "./checkpoint/model-file.js";
+import { MODEL_JSON, saveTrainResultSync } from "./checkpoint/model-file.js";
 import { finishRunData, loadRunDataset, prepareOutputFolder, resultsDocument } from "./run.js";
 import { runTableJobs, type TableGroup } from "./table-jobs.js";
 import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
@@ -108,6 +108,8 @@ export async function buildTable(opts: TableOptions): Promise<BuildTableResult> 
   if ((opts.train === undefined) === (opts.from === undefined)) {
     throw new ConfigError("a table either trains its runs or collects them (--from); give exactly one");
   }
+  if (opts.from !== undefined && (opts.jobs ?? 1) !== 1) throw new ConfigError("--jobs applies to training, not to --from");
+  if (opts.from !== undefined && opts.saveModels === true) throw new ConfigError("--save-models applies to training, not to --from");
   checkList("conditions", opts.conditions, (c) => (CONDITIONS as readonly string[]).includes(c));
   checkList("seeds", opts.seeds, (s) => Number.isInteger(s) && s >= 0 && s <= 2 ** 32 - 1);
   checkList("folds", opts.folds, (f) => Number.isInteger(f) && f >= 0 && f <= 9);
@@ -176,7 +178,7 @@ async function trainRuns(
   if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`jobs (--jobs) must be a whole number ≥ 1, got ${jobs}`);
   if (opts.saveModels === true && out === null) throw new ConfigError("--save-models needs an output folder (--out)");
   if (jobs > 1 && out === null) {
-    throw new ConfigError("--jobs needs an output folder (--out): parallel runs hand stage 1 over through its checkpoint there");
+    throw new ConfigError("--jobs needs an output folder (--out): parallel runs report through their results and checkpoints there");
   }
   checkTrainInputs(base);
   if (out !== null) prepareOutputFolder(out);
@@ -201,7 +203,6 @@ async function trainRuns(
     folds: folds[0] === null ? null : (folds as number[]), total, shared,
   });
   const runs: TableRun[] = [];
-  const savings: Promise<unknown>[] = [];
   let index = 0;
   let trained = 0;
   let reused = 0;
@@ -214,7 +215,12 @@ async function trainRuns(
     for (const fold of folds) {
       for (const seed of seeds) {
         for (const c of conditions) {
-          const prior = await priorRun(configFor(c, seed, dirFor(c, seed, fold)), fold);
+          const dir = dirFor(c, seed, fold)!;
+          const prior = await priorRun(configFor(c, seed, dir), fold);
+          // A finished run without its model (an earlier table without --save-models, or killed
+          // between the two writes) runs again: it continues from its last checkpoint, so with the
+          // checkpoints kept that costs no training, only the model's write.
+          if (prior !== null && opts.saveModels === true && !existsSync(join(dir, "model", MODEL_JSON))) continue;
           if (prior !== null) priors.set(`${c}/${seed}/${fold}`, prior);
         }
       }
@@ -271,8 +277,7 @@ async function trainRuns(
       if (todo.length === 0) continue;
       const data = finishRunData(loaded!, configFor(todo[0], seed, null), fold ?? undefined);
       const finish = (result: TrainResult) => {
-        const { run, saving } = finishTableRun(result, configFor(result.config.condition, seed, dirOf(result.config.condition)), fold, opts.saveModels === true);
-        if (saving !== null) savings.push(saving);
+        const run = finishTableRun(result, configFor(result.config.condition, seed, dirOf(result.config.condition)), fold, opts.saveModels === true);
         runs.push(run);
         trained++;
         hooks.onRunEnd?.(run);
@@ -307,7 +312,6 @@ async function trainRuns(
       }
     }
   }
-  await Promise.all(savings);
   return { runs, trained, reused };
 }
 
@@ -317,19 +321,19 @@ async function trainRuns(
  */
 export function finishTableRun(
   result: TrainResult, config: TrainConfig, fold: number | null, saveModels = false,
-): { run: TableRun; saving: Promise<unknown> | null } {
+): TableRun {
   let resultsPath: string | null = null;
-  let saving: Promise<unknown> | null = null;
   if (config.out !== null) {
     prepareOutputFolder(config.out);
     resultsPath = join(config.out, "results.json");
-    // Synchronous: this runs inside the training loop, which does not yield until it ends.
-    writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, fold === null ? {} : { fold }));
-    // saveModel reads the weights before its first await; its writes finish once the loop yields.
-    if (saveModels) saving = saveTrainResult(join(config.out, "model"), { ...result, config }, fold === null ? {} : { fold });
+    const extras = fold === null ? {} : { fold };
+    // Synchronous writes: this runs inside the training loop, which does not yield until it ends.
+    // The model first: a run whose results.json is there is one that `--resume` reuses.
+    if (saveModels) saveTrainResultSync(join(config.out, "model"), { ...result, config }, extras);
+    writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, extras));
   }
   tree.dispose(result.params as never);
-  return { run: { condition: config.condition, seed: config.seed, fold, config, selections: result.selections, resultsPath }, saving };
+  return { condition: config.condition, seed: config.seed, fold, config, selections: result.selections, resultsPath };
 }
 
 /**

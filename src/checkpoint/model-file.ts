@@ -23,9 +23,8 @@
  * `loadModel` reports instead of loading mismatched weights. Every problem in a model folder is a
  * CheckpointError (FileError for a missing file) naming the file and what is wrong.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initEngine, np, type Arr, type DType } from "../engine.js";
 import { CONDITIONS, type Condition, type TrainConfig } from "../config/types.js";
@@ -37,7 +36,7 @@ import type { Selections } from "../eval/types.js";
 import { linearShapes, paramsFromStateDict, stateDictEntries, type DssrParams, type ModelShape } from "../model/params.js";
 import { dssrVersion } from "../report/results.js";
 import type { TrainResult } from "../train/loop.js";
-import { decodeSafetensors, encodeSafetensors, writeBytesSynced, type SafetensorsDtype, type Tensor } from "./safetensors.js";
+import { decodeSafetensors, encodeSafetensors, writeBytesAtomicSync, type SafetensorsDtype, type Tensor } from "./safetensors.js";
 
 export const MODEL_FORMAT = "dssr-model/1";
 export const WEIGHTS_FILE = "model.safetensors";
@@ -124,8 +123,13 @@ export function finalStage(config: Pick<TrainConfig, "epochs" | "stageEpoch">): 
 }
 
 /** `saveModel` for a finished training run (train/loop.ts's TrainResult). */
-export function saveTrainResult(dir: string, result: TrainResult, extras: { fold?: number } = {}): Promise<ModelFiles> {
-  return saveModel(dir, {
+export async function saveTrainResult(dir: string, result: TrainResult, extras: { fold?: number } = {}): Promise<ModelFiles> {
+  return saveTrainResultSync(dir, result, extras);
+}
+
+/** `saveTrainResult`, synchronously (see saveModelSync). */
+export function saveTrainResultSync(dir: string, result: TrainResult, extras: { fold?: number } = {}): ModelFiles {
+  return saveModelSync(dir, {
     params: result.params,
     shape: result.shape,
     config: result.config,
@@ -146,6 +150,15 @@ export interface ModelFiles {
  * (reads them with `.ref`; the caller still owns them).
  */
 export async function saveModel(dir: string, model: ModelToSave): Promise<ModelFiles> {
+  return saveModelSync(dir, model);
+}
+
+/**
+ * `saveModel`, synchronously: the files are on disk when it returns. `dssr table` saves each run's
+ * model from inside a training loop that does not yield, where an async write would wait until the
+ * whole table ends (and be lost if it died first).
+ */
+export function saveModelSync(dir: string, model: ModelToSave): ModelFiles {
   checkShape(model.shape, "saveModel");
   const entries = stateDictEntries(model.params);
   const expected = new Map(stateDictEntries(linearShapes(model.shape)).map(([n, s]) => [n, s as unknown as number[]]));
@@ -190,23 +203,10 @@ export async function saveModel(dir: string, model: ModelToSave): Promise<ModelF
     throw new FileError(`cannot create model folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, dir);
   }
   const files = { weights: join(dir, WEIGHTS_FILE), json: join(dir, MODEL_JSON) };
-  const tag = randomUUID();
-  const tmp = { weights: join(dir, `.${WEIGHTS_FILE}.${tag}.tmp`), json: join(dir, `.${MODEL_JSON}.${tag}.tmp`) };
-  let current = files.weights;
-  try {
-    await writeBytesSynced(tmp.weights, bytes);
-    current = files.json;
-    await writeBytesSynced(tmp.json, new TextEncoder().encode(text));
-    current = files.weights;
-    await rename(tmp.weights, files.weights);
-    current = files.json;
-    await rename(tmp.json, files.json);
-  } catch (e) {
-    await rm(tmp.weights, { force: true }).catch(() => undefined);
-    await rm(tmp.json, { force: true }).catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FileError(`cannot write ${current}: ${code ?? (e as Error).message}`, current);
-  }
+  // Each file atomically (temporary file, fsync, rename), the weights first: a kill between the two
+  // leaves new weights under the old model.json, whose SHA-256 then names the mismatch (loadModel).
+  writeBytesAtomicSync(files.weights, bytes);
+  writeBytesAtomicSync(files.json, new TextEncoder().encode(text));
   return files;
 }
 

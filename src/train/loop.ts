@@ -31,7 +31,6 @@ import {
   type GroupScalars,
   type LossRecord,
   type Stage1Trainable,
-  type Stage2Frozen,
   type Stage2Trainable,
   type StepConfig,
 } from "./step.js";

@@ -265,7 +265,6 @@ function checkGradCase(
     const p0 = read(beforeByName.get(name)!.ref);
     const p1 = read(afterByName.get(name)!.ref);
     const want = decode(gc.params_after_adam_step[name]);
-    const gmax = Math.max(...g.map(Math.abs));
     for (let i = 0; i < g.length; i++) {
       const gp = g[i] + 1e-5 * p0[i];
       if (Math.abs(gp) <= 1e-6) continue; // README §8: compare where |g'| is well above the gradient error

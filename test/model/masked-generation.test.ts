@@ -26,7 +26,6 @@ const cfg: StepConfig = {
   task: "regression", nClasses: 1, heads: 4, dropout: 0,
   adam: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-5 },
 };
-const PATTERNS = CONDITIONS.map((c) => availableModalities(c));
 
 before(async () => {
   await initEngine();

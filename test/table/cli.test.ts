@@ -126,6 +126,23 @@ describe("dssr table with tiny sizes", () => {
     assert.equal(readFileSync(join(root, "par", "table.csv"), "utf8"), readFileSync(join(root, "out", "table.csv"), "utf8"));
   });
 
+  it("--resume --save-models: finished runs without a model continue from their last checkpoint, so only the models are written, the same bits", async () => {
+    cpSync(join(root, "out"), join(root, "saved"), { recursive: true });
+    const r = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "v,t", "--seeds", "1,2", ...TINY, "--out", "saved", "--resume", "--save-models"],
+      root,
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0);
+    assert.doesNotMatch(r.stdout, /epoch +\d+\/2 stage/, "no epoch is trained again");
+    for (const run of ["t/seed-1", "t/seed-2", "v/seed-1", "v/seed-2"]) {
+      const strip = (d: Awaited<ReturnType<typeof readResults>>) => ({ history: d.history, selections: d.selections });
+      assert.deepEqual(strip(await readResults(join(root, "saved", run, "results.json"))), strip(await readResults(join(root, "out", run, "results.json"))), run);
+      const weights = (dir: string) => readFileSync(join(root, dir, run, "model", "model.safetensors"));
+      assert.ok(weights("saved").equals(weights("par")), `${run}: the weights the --jobs run saved`);
+    }
+  });
+
   it("--jobs: a task that fails stops the table with its own one-line error", async () => {
     cpSync(join(root, "out"), join(root, "broken"), { recursive: true });
     rmSync(join(root, "broken", "t", "seed-1", "results.json"));
