@@ -11,8 +11,7 @@
 import { join, resolve } from "node:path";
 import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
 import type { TrainConfig } from "./config/types.js";
-import { sessionOf, taskOf } from "./data/dataset.js";
-import { readLabelFile } from "./data/labels.js";
+import { taskOf } from "./data/dataset.js";
 import { checkMissingRate, DEFAULT_MISSING_RATES } from "./data/missing.js";
 import { tree } from "./engine.js";
 import { ConfigError } from "./errors.js";
@@ -23,6 +22,7 @@ import {
 import { writeJsonAtomicSync, writeTextAtomic } from "./report/results.js";
 import type { TableFormat } from "./report/table.js";
 import { loadRunData, prepareOutputFolder, resultsDocument } from "./run.js";
+import { tableFolds } from "./table.js";
 import { trainMissingRates, type TrainResult } from "./train/loop.js";
 
 export interface MissingRateSweepOptions {
@@ -91,15 +91,7 @@ export async function runMissingRateSweep(
   }
   checkTrainInputs(base);
   if (out !== null) prepareOutputFolder(out);
-  let folds: (number | null)[] = [null];
-  if (task === "classification") {
-    const ids = [...readLabelFile(base.labelFile).videoIds.keys()];
-    const sessions = [...new Set(ids.map((id) => sessionOf(id, base.labelFile)))].sort((a, b) => a - b);
-    const wanted = opts.folds ?? sessions;
-    const unknown = wanted.filter((f) => !sessions.includes(f));
-    if (unknown.length > 0) throw new ConfigError(`fold ${unknown.join(", ")} is not a session of ${base.labelFile}; sessions present: ${sessions.join(", ")}`);
-    folds = [...wanted].sort((a, b) => a - b);
-  }
+  const folds = tableFolds(base, opts.folds);
   const sortedRates = [...rates].sort((a, b) => a - b);
   const seedLevel = seeds.length > 1;
   const total = folds.length * seeds.length * sortedRates.length;

@@ -14,7 +14,7 @@
  *   three folders), as `dssr train --out` or an earlier table wrote them; the seed, fold and
  *   condition come from each document, not from the folder names.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { configDifferences } from "./config/identity.js";
 import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
@@ -32,6 +32,7 @@ import { MODEL_JSON, saveTrainResultSync } from "./checkpoint/model-file.js";
 import { finishRunData, loadRunDataset, prepareOutputFolder, resultsDocument } from "./run.js";
 import { runTableJobs, type TableGroup } from "./table-jobs.js";
 import { train, trainConditions, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from "./train/loop.js";
+import { isDirectory } from "./files.js";
 
 export interface TableOptions {
   /**
@@ -144,6 +145,21 @@ function checkList<T>(name: string, list: readonly T[] | undefined, ok: (x: T) =
   if (dup !== undefined) throw new ConfigError(`${name} (--${name}): '${String(dup)}' is listed twice`);
 }
 
+/**
+ * The folds a table runs: IEMOCAP's held-out sessions (`wanted`, or every session present, from
+ * the label file's dialogue ids; spec §1.2), sorted; [null] for a dataset with its own test split.
+ */
+export function tableFolds(base: TrainConfig, wanted: readonly number[] | undefined): (number | null)[] {
+  if (taskOf(base.dataset) !== "classification") return [null];
+  const ids = [...readLabelFile(base.labelFile).videoIds.keys()];
+  const sessions = [...new Set(ids.map((id) => sessionOf(id, base.labelFile)))].sort((a, b) => a - b);
+  const unknown = (wanted ?? sessions).filter((f) => !sessions.includes(f));
+  if (unknown.length > 0) {
+    throw new ConfigError(`fold ${unknown.join(", ")} is not a session of ${base.labelFile}; sessions present: ${sessions.join(", ")}`);
+  }
+  return [...(wanted ?? sessions)].sort((a, b) => a - b);
+}
+
 /** `<out>/<condition>[/seed-<seed>][/fold-<fold>]`. */
 export function tableRunDir(out: string, condition: Condition, seed: number, fold: number | null, seedLevel: boolean): string {
   let dir = join(out, condition);
@@ -183,18 +199,7 @@ async function trainRuns(
   checkTrainInputs(base);
   if (out !== null) prepareOutputFolder(out);
 
-  let folds: (number | null)[] = [null];
-  if (task === "classification") {
-    // The sessions present, from the dialogue ids (spec §1.2); the label file is enough.
-    const ids = [...readLabelFile(base.labelFile).videoIds.keys()];
-    const sessions = [...new Set(ids.map((id) => sessionOf(id, base.labelFile)))].sort((a, b) => a - b);
-    const wanted = opts.folds ?? sessions;
-    const unknown = wanted.filter((f) => !sessions.includes(f));
-    if (unknown.length > 0) {
-      throw new ConfigError(`fold ${unknown.join(", ")} is not a session of ${base.labelFile}; sessions present: ${sessions.join(", ")}`);
-    }
-    folds = [...wanted].sort((a, b) => a - b);
-  }
+  const folds = tableFolds(base, opts.folds);
 
   const seedLevel = seeds.length > 1;
   const total = folds.length * seeds.length * conditions.length;
@@ -415,10 +420,3 @@ function findResults(dir: string, depth: number): string[] {
   return found;
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

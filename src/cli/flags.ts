@@ -103,3 +103,10 @@ export function normalizeFlagSpelling(args: readonly string[], known: readonly s
   }
   return out;
 }
+
+/** A comma-separated list of integers for `flag`. */
+export function intList(flag: string, raw: string): number[] {
+  const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (parts.length === 0) throw new ConfigError(`${flag} expects a comma-separated list of integers, got '${raw}'`);
+  return parts.map((p) => integerArg(flag)(p));
+}

@@ -64,3 +64,8 @@ export function formatSeconds(s: number): string {
   const minutes = Math.round(s / 60);
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
+
+/** "seed 66" or "seed 66, fold 3": which run of a table a line is about. */
+export function where(seed: number, fold: number | null): string {
+  return `seed ${seed}` + (fold === null ? "" : `, fold ${fold}`);
+}

@@ -5,7 +5,7 @@
  * results JSON. `checkTrainInputs` then checks that the files the config names exist, so a typo
  * fails in milliseconds rather than after the first feature file is parsed.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { checkDatasetName, defaultLabelFile, featurePaths } from "../data/dataset.js";
 import { featureSource } from "../data/npy-folder.js";
@@ -14,6 +14,7 @@ import { checkCondition } from "./conditions.js";
 import { COMMON_DEFAULTS, DATASET_PRESETS, RELEASE_FEATURES } from "./presets.js";
 import type { DatasetName } from "../data/types.js";
 import type { FeatureNames, Normalize, TrainConfig } from "./types.js";
+import { isDirectory, isFile } from "../files.js";
 
 /** What a caller may set; everything but `dataset` and `dataDir` has a default. */
 export interface TrainOptions {
@@ -221,18 +222,4 @@ export function checkTrainInputs(config: TrainConfig): void {
   }
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}

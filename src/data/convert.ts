@@ -2,7 +2,6 @@
  * `dssr convert`: a GCNet/MoMKE `.npy` feature folder → the pickle layout `(name2feats, dim)`
  * (spec §1.1) that GCNet's `read_data` returns and the DSSR release reads, written atomically.
  */
-import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, FileError } from "../errors.js";
 import { checkDatasetName, taskOf } from "./dataset.js";
@@ -10,6 +9,7 @@ import { readLabelFile } from "./labels.js";
 import { readNpyFeatureFolder } from "./npy-folder.js";
 import { tuple, writePickle, type PickleIn } from "./pickle-writer.js";
 import type { DatasetName, FeatureFile } from "./types.js";
+import { isDirectory } from "../files.js";
 
 export interface ConvertNpyOptions {
   /** The `.npy` folder. */
@@ -84,10 +84,3 @@ export function featureFilePickle(file: FeatureFile): PickleIn {
   return tuple(name2feats, BigInt(file.dim));
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

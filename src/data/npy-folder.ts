@@ -28,6 +28,7 @@ import { FeatureDimensionError, FileError, FormatError, MissingUtteranceError, N
 import { readFeatureFile } from "./features.js";
 import { readNpy, showShape } from "./npy.js";
 import type { FeatureFile, LabelFile } from "./types.js";
+import { isFile } from "../files.js";
 
 export interface NpyFolderOptions {
   /**
@@ -327,10 +328,3 @@ function isDirEntry(dir: string, e: Dirent): boolean {
   }
 }
 
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}

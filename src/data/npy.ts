@@ -17,9 +17,9 @@
  * a typed array) is a few lines here, so the whole format is parsed by hand below and only the
  * element decoding is shared, with numpy.ts.
  */
-import { readFileSync } from "node:fs";
-import { FileError, FormatError } from "../errors.js";
+import { FormatError } from "../errors.js";
 import { decodeElements, fortranToC, latin1, NdArray, parseDtype, type Dtype, type NumericNdArray } from "./numpy.js";
+import { readInputFile } from "../files.js";
 
 /** `\x93NUMPY`. */
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -63,15 +63,7 @@ export function parseNpy(bytes: Uint8Array, file = "<memory>"): NumericNdArray {
 
 /** Read and parse a `.npy` file; a missing or unreadable file is a FileError. */
 export function readNpy(path: string): NumericNdArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const what = code === "ENOENT" ? "file not found" : `cannot read file (${code ?? String(e)})`;
-    throw new FileError(`${what}: ${path}`, path);
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(readInputFile(path), path);
 }
 
 /** The magic, version, header length and header dict of a `.npy` file. */

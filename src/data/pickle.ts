@@ -31,13 +31,13 @@
  *  - Errors are plain `Error`s without a position; the reader tracks the current opcode's byte
  *    offset so every PickleError carries it.
  */
-import { readFileSync } from "node:fs";
 import pickleparser from "pickleparser";
-import { FileError, PickleError } from "../errors.js";
+import { PickleError } from "../errors.js";
 import {
   decodeElements, decodeScalar, fortranToC, latin1, NdArray, parseDtype, rawBytes,
   type Dtype, type NdData,
 } from "./numpy.js";
+import { readInputFile } from "../files.js";
 
 const { Parser, NameRegistry, BufferReader } = pickleparser;
 
@@ -263,15 +263,7 @@ export function unpickle(bytes: Uint8Array, file = "<memory>"): PyValue {
 
 /** Read and unpickle a file; a missing or unreadable file is a FileError. */
 export function readPickle(path: string): PyValue {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const what = code === "ENOENT" ? "file not found" : `cannot read file (${code ?? String(e)})`;
-    throw new FileError(`${what}: ${path}`, path);
-  }
-  return unpickle(bytes, path);
+  return unpickle(readInputFile(path), path);
 }
 
 /** Check the parser's output and turn numpy placeholders into NdArrays (in place, memo-aware). */

@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.js";
 import { RULE_SUMMARY } from "../eval/selection.js";
 import { SELECTION_RULES, type Metrics, type Selections, type SelectionRule } from "../eval/types.js";
 import type { MissingRateInfo } from "../train/loop.js";
-import type { Stat, TableFormat } from "./table.js";
+import { mean, stat, type Stat, type TableFormat } from "./table.js";
 
 /** One finished run of the protocol. */
 export interface MissingRateRun {
@@ -100,16 +100,6 @@ export function aggregateMissingRates(runs: readonly MissingRateRun[]): MissingR
     dataset, task: kind, metrics: kind === "regression" ? ["Acc-2", "F1"] : ["WA", "UA"],
     rates, seeds, folds, rows, sections, runs: [...runs],
   };
-}
-
-function stat(values: number[]): Stat {
-  const m = mean(values);
-  if (values.length < 2) return { mean: m, std: null, values };
-  return { mean: m, std: Math.sqrt(values.reduce((s, x) => s + (x - m) ** 2, 0) / (values.length - 1)), values };
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,13 +8,14 @@
  * as null, as JSON.stringify does, and `readResults` turns it back into NaN.
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONDITIONS, type TrainConfig } from "../config/types.js";
 import type { Dataset, DatasetName, PerModality, Task } from "../data/types.js";
 import { DssrError, FileError } from "../errors.js";
+import { writeBytesAtomicSync } from "../checkpoint/safetensors.js";
 import { SELECTION_RULES, type EpochRecord, type Selections } from "../eval/types.js";
 
 export const RESULTS_FORMAT = "dssr-results/1";
@@ -161,27 +162,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export function writeJsonAtomicSync(path: string, value: unknown): void {
   const text = JSON.stringify(value, null, 2);
   if (text === undefined) throw new TypeError(`writeJsonAtomicSync: ${typeof value} is not JSON`);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "wx");
-    writeFileSync(fd, text + "\n", "utf8");
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing: the original error is the one to report
-      }
-    }
-    rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FileError(`cannot write ${path}: ${code ?? (e as Error).message}`, path);
-  }
+  writeBytesAtomicSync(path, new TextEncoder().encode(text + "\n"));
 }
 
 /** Reads and checks a results document; any problem is a DssrError naming the file. */

@@ -176,14 +176,15 @@ function configDifferences(runs: readonly TableRun[]): string[] {
   return notes;
 }
 
-function stat(values: number[]): Stat {
+/** Mean and sample standard deviation (null for one value). */
+export function stat(values: number[]): Stat {
   const m = mean(values);
   if (values.length < 2) return { mean: m, std: null, values };
   const ss = values.reduce((s, x) => s + (x - m) ** 2, 0);
   return { mean: m, std: Math.sqrt(ss / (values.length - 1)), values };
 }
 
-function mean(xs: readonly number[]): number {
+export function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 

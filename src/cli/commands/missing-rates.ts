@@ -10,8 +10,8 @@ import { formatEpochLine } from "../../report/format.js";
 import { formatMissingRates, rateText } from "../../report/missing-rates.js";
 import { TABLE_FORMATS, type TableFormat } from "../../report/table.js";
 import { runMissingRateSweep, type MissingRateHooks, type MissingRateSweepOptions } from "../../missing-rates.js";
-import { integerArg } from "../flags.js";
-import { formatConfig, formatSeconds, type Io } from "../print.js";
+import { intList } from "../flags.js";
+import { formatConfig, formatSeconds, where, type Io } from "../print.js";
 import { createProgress, type Progress } from "../progress.js";
 import { layeredOptions, type Values } from "./train.js";
 
@@ -51,16 +51,6 @@ export async function missingRatesAction(v: Values, io: Io): Promise<void> {
   if (!quiet) io.out(`${result.runs.length} run(s) trained; time ${formatSeconds(result.totalSeconds)}\n`);
   io.out(formatMissingRates(result.table, format as TableFormat));
   if (!quiet && result.written.length > 0) io.out(`\ntables: ${result.written.join(", ")}`);
-}
-
-function intList(flag: string, raw: string): number[] {
-  const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (parts.length === 0) throw new ConfigError(`${flag} expects a comma-separated list of integers, got '${raw}'`);
-  return parts.map((p) => integerArg(flag)(p));
-}
-
-function where(seed: number, fold: number | null): string {
-  return `seed ${seed}` + (fold === null ? "" : `, fold ${fold}`);
 }
 
 /** Plan and epoch lines, and a bar with the ETA on a terminal (cli/progress.ts). */

@@ -8,8 +8,8 @@ import { ConfigError } from "../../errors.js";
 import { formatEpochLine } from "../../report/format.js";
 import { formatTable, TABLE_FORMATS, type TableFormat } from "../../report/table.js";
 import { buildTable, type TableOptions } from "../../table.js";
-import { flagName, integerArg, numberArg, TRAIN_FLAGS } from "../flags.js";
-import { formatConfig, formatSeconds, type Io } from "../print.js";
+import { flagName, integerArg, intList, numberArg, TRAIN_FLAGS } from "../flags.js";
+import { formatConfig, formatSeconds, where, type Io } from "../print.js";
 import { createProgress, type EpochPlan, type Progress } from "../progress.js";
 import { MISSING_RATES_FLAG, missingRatesAction, missingRatesOption } from "./missing-rates.js";
 import { layeredOptions, type Values } from "./train.js";
@@ -133,16 +133,6 @@ export function registerTable(program: Command, io: Io): void {
 /** Commander's attribute name of a flag: `--stage_epoch` → stage_epoch, `--data-dir` → dataDir. */
 function attributeOf(flag: string): string {
   return flag.replace(/^--/, "").replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-function intList(flag: string, raw: string): number[] {
-  const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (parts.length === 0) throw new ConfigError(`${flag} expects a comma-separated list of integers, got '${raw}'`);
-  return parts.map((p) => integerArg(flag)(p));
-}
-
-function where(seed: number, fold: number | null): string {
-  return `seed ${seed}` + (fold === null ? "" : `, fold ${fold}`);
 }
 
 /**
