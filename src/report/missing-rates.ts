@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.js";
 import { RULE_SUMMARY } from "../eval/selection.js";
 import { SELECTION_RULES, type Metrics, type Selections, type SelectionRule } from "../eval/types.js";
 import type { MissingRateInfo } from "../train/loop.js";
-import { mean, stat, type Stat, type TableFormat } from "./table.js";
+import { csvField, finite, mean, pct, stat, statJson, type Stat, type TableFormat } from "./table.js";
 
 /** One finished run of the protocol. */
 export interface MissingRateRun {
@@ -182,7 +182,6 @@ export const MISSING_RATES_JSON_FORMAT = "dssr-missing-rates/1";
 
 /** As data: fractions in [0, 1], NaN as null, every run with its selections and masks' fractions. */
 export function missingRatesJson(t: MissingRateTable): unknown {
-  const js = (s: Stat) => ({ mean: finite(s.mean), std: s.std === null ? null : finite(s.std), values: s.values.map(finite) });
   return {
     format: MISSING_RATES_JSON_FORMAT,
     protocol: MISSING_RATE_PROTOCOL,
@@ -196,8 +195,8 @@ export function missingRatesJson(t: MissingRateTable): unknown {
       rule: s.rule,
       selection: s.selection,
       rows: t.rows.map((row, i) => ({
-        rate: row.rate, effectiveRate: row.effectiveRate, missingTest: js(row.missingTest),
-        [t.metrics[0]]: js(s.cells[i][0]), [t.metrics[1]]: js(s.cells[i][1]),
+        rate: row.rate, effectiveRate: row.effectiveRate, missingTest: statJson(row.missingTest),
+        [t.metrics[0]]: statJson(s.cells[i][0]), [t.metrics[1]]: statJson(s.cells[i][1]),
       })),
     })),
     runs: t.runs.map((r) => ({
@@ -209,18 +208,4 @@ export function missingRatesJson(t: MissingRateTable): unknown {
       }])),
     })),
   };
-}
-
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function pct(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  return (x * 100).toFixed(2);
 }

@@ -285,7 +285,6 @@ export const TABLE_JSON_FORMAT = "dssr-table/1";
 
 /** The table as data: fractions in [0, 1] (as results.json), NaN as null, plus every run's selections. */
 export function tableJson(t: Table): unknown {
-  const statJson = (s: Stat) => ({ mean: finite(s.mean), std: s.std === null ? null : finite(s.std), values: s.values.map(finite) });
   return {
     format: TABLE_JSON_FORMAT,
     dataset: t.dataset,
@@ -317,7 +316,13 @@ export function tableJson(t: Table): unknown {
   };
 }
 
-function finite(x: number): number | null {
+/** A cell as JSON: NaN and infinities as null. */
+export function statJson(s: Stat): { mean: number | null; std: number | null; values: (number | null)[] } {
+  return { mean: finite(s.mean), std: s.std === null ? null : finite(s.std), values: s.values.map(finite) };
+}
+
+/** NaN and infinities as null (JSON has neither). */
+export function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
@@ -325,12 +330,12 @@ function nanToNull(m: Metrics): Record<string, unknown> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "number" ? finite(v) : v]));
 }
 
-function csvField(s: string): string {
+export function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** A rate in [0, 1] as a percentage with 2 decimals; `nan`/`inf` for non-finite values. */
-function pct(x: number): string {
+export function pct(x: number): string {
   if (Number.isNaN(x)) return "nan";
   if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
   return (x * 100).toFixed(2);
