@@ -14,12 +14,13 @@
  *    compiling included) and one evaluation pass (val + test, compiled).
  * Each phase runs in its own process, so the generator's memory does not count against training.
  * The wasm heap figure is the size of jax-js's WebAssembly.Memory at the end: with the default
- * pre-sized heap (src/engine.ts) that is the reservation, not use; `DSSR_WASM_MEMORY_MB=0` lets it
+ * pre-sized heap (src/wasm-heap.ts) that is the reservation, not use; `DSSR_WASM_MEMORY_MB=0` lets it
  * grow on demand, so that it reads the heap's high-water mark (at some cost in GC time).
  *
  * Options: --dir D (keep the data there and reuse it; default a temporary folder, removed after),
  * --max-utterances N, --seed N.
  */
+import { wasmHeapBytes } from "./wasm-watch.js"; // first: it must see jax-js make its memory
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,21 +66,13 @@ export function moseiCounts(max: number, s: number): number[] {
   return counts;
 }
 
+const heapMiB = () => {
+  const b = wasmHeapBytes();
+  return b === null ? null : mib(b);
+};
+
 function rss(): number {
   return process.resourceUsage().maxRSS * 1024;
-}
-
-/** Capture jax-js's WebAssembly.Memory when it is made (initEngine). */
-let wasmMemory: WebAssembly.Memory | null = null;
-function watchWasmMemory(): void {
-  const Native = WebAssembly.Memory;
-  const Watched = function (this: unknown, desc: WebAssembly.MemoryDescriptor) {
-    const m = new Native(desc);
-    wasmMemory = m;
-    return m;
-  } as unknown as typeof WebAssembly.Memory;
-  Watched.prototype = Native.prototype;
-  WebAssembly.Memory = Watched;
 }
 
 async function phaseGenerate(dir: string): Promise<void> {
@@ -95,7 +88,6 @@ async function phaseGenerate(dir: string): Promise<void> {
 }
 
 async function phaseTrain(dir: string): Promise<void> {
-  watchWasmMemory(); // before initEngine's patch, which wraps this one
   const config = resolveTrainConfig({
     ...mergeOptionLayers([presetLayer("mosei")]),
     dataset: "CMUMOSEI", dataDir: dir, features: SYNTHETIC_FEATURES, epochs: 2, stageEpoch: 1, normalize: "zscore", condition: "atv",
@@ -111,7 +103,7 @@ async function phaseTrain(dir: string): Promise<void> {
   const result = await train(config, {
     onStart: ({ batchShape }) => { out.batchShape = batchShape; },
     onEpoch: (r) => {
-      epochs.push({ stage: r.stage, seconds: r.seconds, rssMiB: mib(process.memoryUsage().rss), wasmMiB: wasmMemory && mib(wasmMemory.buffer.byteLength) });
+      epochs.push({ stage: r.stage, seconds: r.seconds, rssMiB: mib(process.memoryUsage().rss), wasmMiB: heapMiB() });
       console.log(`epoch ${r.epoch + 1} (stage ${r.stage}): ${r.seconds.toFixed(1)} s, rss ${epochs.at(-1)!.rssMiB} MiB`);
     },
   }, data);
@@ -126,7 +118,7 @@ async function phaseTrain(dir: string): Promise<void> {
   await evaluate(model, result.dataset, "val");
   await evaluate(model, result.dataset, "test");
   out.evalSeconds = (performance.now() - te) / 1000;
-  out.wasmMiB = wasmMemory === null ? null : mib((wasmMemory as WebAssembly.Memory).buffer.byteLength);
+  out.wasmMiB = heapMiB();
   out.wasmPresizeMB = process.env.DSSR_WASM_MEMORY_MB ?? "3584 (default)";
   out.peakRssMiB = mib(rss());
   report(dir, "train", out);
@@ -151,7 +143,7 @@ function child(phase: string, dir: string): Record<string, unknown> {
   const doc = JSON.parse(readFileSync(join(dir, `bench-${phase}.json`), "utf8")) as Record<string, unknown>;
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   if (m) doc.timeMaxRssMiB = Math.round(Number(m[1]) / 1024);
-  const w = /Elapsed \(wall clock\) time[^:]*: (.+)/.exec(r.stderr);
+  const w = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.+)/.exec(r.stderr);
   if (w) doc.timeWall = w[1].trim();
   return doc;
 }

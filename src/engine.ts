@@ -21,6 +21,7 @@ import { Float16Array as Float16ArrayPolyfill } from "@petamoriken/float16";
 const g = globalThis as unknown as { Float16Array?: unknown };
 if (typeof g.Float16Array === "undefined") g.Float16Array = Float16ArrayPolyfill;
 
+import "./wasm-heap.js"; // before @jax-js/jax, which makes its wasm heap as it loads
 import * as jax from "@jax-js/jax";
 
 // jax-js reads the global only when an array is made, after this module body has run.
@@ -32,28 +33,6 @@ export function isConcrete(x: unknown): boolean {
   return x instanceof jax.Array;
 }
 export type DType = jax.DType;
-
-/**
- * Pre-size the wasm heap. jax-js starts its WebAssembly.Memory at 0 pages and grows it one
- * allocation at a time; on a DSSR batch (32 videos × 64 utterances) the first jitted step grows
- * it to ~3 GB in about a thousand steps, and V8 answers each growth of external memory with a
- * full garbage collection: measured, 91 of the 150 s of the first stage-2 step were GC. Asking
- * for the pages up front (virtual memory: untouched pages cost no RSS) removes those collections.
- * `DSSR_WASM_MEMORY_MB` overrides the size (0 keeps the library's default).
- */
-function presizeWasmMemory(): void {
-  const mb = Number(process.env.DSSR_WASM_MEMORY_MB ?? 3584);
-  if (!(mb > 0)) return;
-  const pages = Math.min(65536, Math.ceil((mb * 2 ** 20) / 65536));
-  const Native = WebAssembly.Memory;
-  const Patched = function (this: unknown, desc: WebAssembly.MemoryDescriptor) {
-    const initial = desc.maximum !== undefined ? Math.min(pages, desc.maximum) : pages;
-    return new Native({ ...desc, initial: Math.max(desc.initial, initial) });
-  } as unknown as typeof WebAssembly.Memory;
-  Patched.prototype = Native.prototype;
-  WebAssembly.Memory = Patched;
-  return void 0;
-}
 
 /** True when the jax-js build in use carries patches/@jax-js+jax+0.1.25.patch (see the header). */
 export function enginePatched(): boolean {
@@ -79,10 +58,7 @@ let ready: Promise<void> | undefined;
 export function initEngine(): Promise<void> {
   if (ready) return ready;
   checkEnginePatch();
-  const NativeMemory = WebAssembly.Memory;
-  presizeWasmMemory();
   ready = jax.init("wasm").then((devices) => {
-    WebAssembly.Memory = NativeMemory;
     if (!devices.includes("wasm")) throw new Error("@jax-js/jax: the wasm backend did not start");
     jax.defaultDevice("wasm");
   });
