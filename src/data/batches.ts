@@ -1,7 +1,7 @@
 /**
  * Padded batches of videos (spec §1.2). Shapes stay fixed so each jit'ed step compiles once:
- * B is always `batchSize` (a short last batch gets all-padding rows: umask 0, videoId null,
- * length 0) and S is the dataset's longest video rounded up to a multiple of 8 (or `padTo`).
+ * B is `batchSize` (a short last batch gets all-padding rows: umask 0, videoId null, length 0;
+ * with `lastBatchMultiple`, only up to a multiple of that) and S is the dataset's longest video rounded up to a multiple of 8 (or `padTo`).
  * Padding positions are zero in every array.
  */
 import { ConfigError } from "../errors.js";
@@ -19,6 +19,12 @@ export interface BatchOptions {
   rng?: Rng;
   /** Utterances per row (S); default `paddedLength(dataset)`. */
   padTo?: number;
+  /**
+   * Pad a short last batch only to a multiple of this many rows, not to `batchSize`: evaluation
+   * uses it (rows are independent there, so the numbers are the same) to skip most of the padding,
+   * at the cost of one more compiled shape. Default: pad to `batchSize`.
+   */
+  lastBatchMultiple?: number;
 }
 
 /** The longest video's utterance count, rounded up to a multiple of 8 (at least 8). */
@@ -61,8 +67,13 @@ export function lazyBatches(dataset: Dataset, videoIds: readonly string[], opts:
     return v;
   });
 
+  const multiple = opts.lastBatchMultiple;
+  if (multiple !== undefined && (!Number.isInteger(multiple) || multiple <= 0)) {
+    throw new ConfigError(`lastBatchMultiple must be a positive integer, got ${multiple}`);
+  }
   const build = (start: number): Batch => {
-    const rows = videos.slice(start, start + B);
+    const rows = videos.slice(start, start + opts.batchSize);
+    const B = multiple === undefined ? opts.batchSize : Math.min(opts.batchSize, Math.ceil(rows.length / multiple) * multiple);
     const features = {} as PerModality<Float32Array>;
     for (const m of MODALITIES) features[m] = new Float32Array(B * S * dataset.dims[m]);
     const umask = new Float32Array(B * S);

@@ -88,6 +88,9 @@ export interface MissingRateInfo {
   fraction: { train: number; val: number; test: number };
 }
 
+/** Evaluation pads a short last batch to a multiple of this many rows (data/batches.ts). */
+export const EVAL_LAST_BATCH_MULTIPLE = 4;
+
 /** Host typed arrays → engine arrays for one batch. */
 function toArrays(b: Batch, dims: PerModality<number>): BatchArrays {
   const f32 = (a: Float32Array, shape: number[]) => np.array(a, { dtype: np.float32 }).reshape(shape);
@@ -275,9 +278,12 @@ async function trainStages(
   const S = paddedLength(dataset);
   const B = config.batchSize;
   // Built batch by batch as each pass reaches them, never a whole split at once (MOSEI's size).
+  // A short last batch is padded to a multiple of 4 rows, not to B (MOSI's 9 validation videos: 12
+  // rows, not 32); each video's prediction does not depend on the other rows.
+  const evalOpts = { batchSize: B, padTo: S, lastBatchMultiple: EVAL_LAST_BATCH_MULTIPLE };
   const evalBatches = {
-    val: lazyBatches(dataset, dataset.splits.val, { batchSize: B, padTo: S }),
-    test: lazyBatches(dataset, dataset.splits.test, { batchSize: B, padTo: S }),
+    val: lazyBatches(dataset, dataset.splits.val, evalOpts),
+    test: lazyBatches(dataset, dataset.splits.test, evalOpts),
   };
   hooks.onStart?.({ dataset, shape, batchShape: [B, S] });
   const C = dclClassCount(dataset.task, dataset.nClasses);

@@ -26,6 +26,21 @@ test("mulberry32 matches an independent implementation", () => {
   assert.deepEqual([r1(), r1(), r1()], [0.6270739405881613, 0.002735721180215478, 0.5274470399599522]);
 });
 
+test("lastBatchMultiple: a short last batch is padded only to a multiple of it, never past batchSize", () => {
+  const ds = mini();
+  const ids = [...ds.videos.keys()]; // 2 dialogues
+  const [full] = makeBatches(ds, ids, { batchSize: 3 });
+  const [short] = makeBatches(ds, ids, { batchSize: 3, lastBatchMultiple: 1 });
+  assert.deepEqual([full.B, short.B], [3, 2]);
+  assert.deepEqual(short.videoIds, ids);
+  // The real rows are the same bytes as in the fully padded batch.
+  assert.deepEqual(short.umask, full.umask.subarray(0, 2 * 8));
+  assert.deepEqual(short.features.t, full.features.t.subarray(0, short.features.t.length));
+  assert.deepEqual(makeBatches(ds, ids, { batchSize: 32, lastBatchMultiple: 4 }).map((b) => [b.B, b.lengths.length]), [[4, 4]]);
+  assert.deepEqual(makeBatches(ds, ids, { batchSize: 3, lastBatchMultiple: 4 }).map((b) => b.B), [3]);
+  assert.throws(() => makeBatches(ds, ids, { batchSize: 2, lastBatchMultiple: 0 }), ConfigError);
+});
+
 test("a short batch is filled with padding rows; every padding position is zero", () => {
   const ds = mini();
   assert.equal(paddedLength(ds), 8); // longest dialogue 3 → 8
