@@ -25,7 +25,7 @@
 import { np, tree, type Arr } from "./engine.js";
 import { initEngine } from "./engine.js";
 import { availableModalities, CONDITIONS, type Condition } from "./config/types.js";
-import { makeBatches, paddedLength } from "./data/batches.js";
+import { EVAL_LAST_BATCH_MULTIPLE, makeBatches, paddedLength } from "./data/batches.js";
 import { applyNormalization, type NormStats } from "./data/normalize.js";
 import { MODALITIES, type Dataset, type Modality, type PerModality } from "./data/types.js";
 import { ConfigError, FeatureDimensionError, NonFiniteFeatureError } from "./errors.js";
@@ -371,7 +371,9 @@ export async function evaluate(
   const ids = dataset.splits[split];
   if (ids.length === 0) throw new ConfigError(`the ${split} split of ${dataset.sources.labels} is empty`, dataset.sources.labels);
   const normalized = applyNormalization(dataset, model.normalization);
-  const batches = makeBatches(normalized, ids, { batchSize: model.config.batchSize, padTo: paddedLength(normalized) });
+  const batches = makeBatches(normalized, ids, {
+    batchSize: model.config.batchSize, padTo: paddedLength(normalized), lastBatchMultiple: EVAL_LAST_BATCH_MULTIPLE,
+  });
   const run = runner(model, c);
   const C = model.shape.nClasses;
   const preds: number[] = [];

@@ -27,6 +27,9 @@ export interface BatchOptions {
   lastBatchMultiple?: number;
 }
 
+/** Evaluation (training's validation and test passes, `dssr eval`) pads a short last batch to a multiple of this. */
+export const EVAL_LAST_BATCH_MULTIPLE = 4;
+
 /** The longest video's utterance count, rounded up to a multiple of 8 (at least 8). */
 export function paddedLength(dataset: Dataset): number {
   let longest = 0;

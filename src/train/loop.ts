@@ -8,7 +8,7 @@ import { random, tree, np, type Arr } from "../engine.js";
 import { initEngine } from "../engine.js";
 import { checkpointDir, readTrainingState, writeTrainingState, type LoadedTrainingState } from "../checkpoint/training-state.js";
 import { availableModalities, type TrainConfig } from "../config/types.js";
-import { lazyBatches, mulberry32, paddedLength, type BatchSequence } from "../data/batches.js";
+import { EVAL_LAST_BATCH_MULTIPLE, lazyBatches, mulberry32, paddedLength, type BatchSequence } from "../data/batches.js";
 import { holdOutValidation, loadDataset, normalizeDataset, type NormStats } from "../data/dataset.js";
 import { type Batch, type Dataset, type PerModality } from "../data/types.js";
 import {
@@ -87,9 +87,6 @@ export interface MissingRateInfo {
   /** The measured fraction of missing cells per split. NaN for an empty split. */
   fraction: { train: number; val: number; test: number };
 }
-
-/** Evaluation pads a short last batch to a multiple of this many rows (data/batches.ts). */
-export const EVAL_LAST_BATCH_MULTIPLE = 4;
 
 /** Host typed arrays → engine arrays for one batch. */
 function toArrays(b: Batch, dims: PerModality<number>): BatchArrays {
