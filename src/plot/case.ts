@@ -7,7 +7,9 @@
  *
  * The numbers come from `predict` (predict.ts), called once per condition on the whole videos the
  * utterances belong to, with only that condition's modalities given: each utterance attends to
- * its video's other utterances exactly as in evaluation.
+ * its video's other utterances exactly as in evaluation. The models are one saved model for every
+ * condition (how it copes with modalities missing at test time), or, as in the paper's protocol,
+ * one model per condition, each trained under it (`dssr table --save-models`).
  */
 import type { TopLevelSpec } from "vega-lite";
 import { availableModalities, CONDITIONS, type Condition } from "../config/types.js";
@@ -106,16 +108,33 @@ export function findUtterances(videos: readonly PredictVideo[], ids: readonly st
   });
 }
 
+/** One model for every condition, or one per condition (each trained under it). */
+export type CaseModels = PredictModel | ReadonlyMap<Condition, PredictModel>;
+
 /** Run predict under each condition and collect the chosen utterances' α, w̄ and predictions. */
-export async function caseAnalysisData(model: PredictModel, videos: readonly PredictVideo[], opts: CaseOptions): Promise<CaseData> {
-  if (model.stage === 1) {
-    throw new ConfigError(
-      `this model's training ended in stage 1 (epochs ${model.config.epochs}, stage_epoch ${model.config.stageEpoch}): ` +
-        "it has no subtle stage, so no router weights α or MHDW head weights to plot",
-    );
-  }
+export async function caseAnalysisData(models: CaseModels, videos: readonly PredictVideo[], opts: CaseOptions): Promise<CaseData> {
   const conditions = [...(opts.conditions ?? CONDITIONS)];
   if (conditions.length === 0) throw new ConfigError("no conditions given");
+  const perCondition = models instanceof Map;
+  const modelFor = (c: Condition): PredictModel => {
+    if (!(models instanceof Map)) return models as PredictModel;
+    const m = models.get(c);
+    if (m === undefined) throw new ConfigError(`no model for condition ${c} (models given for ${[...models.keys()].join(", ")})`);
+    return m;
+  };
+  const model = modelFor(conditions[0]);
+  for (const c of conditions) {
+    const m = modelFor(c);
+    if (m.stage === 1) {
+      throw new ConfigError(
+        `${perCondition ? `the model of condition ${c}` : "this model"}: its training ended in stage 1 (epochs ${m.config.epochs}, stage_epoch ${m.config.stageEpoch}): ` +
+          "it has no subtle stage, so no router weights α or MHDW head weights to plot",
+      );
+    }
+    if (m.task !== model.task || m.shape.heads !== model.shape.heads || m.shape.nClasses !== model.shape.nClasses) {
+      throw new ConfigError(`the models of conditions ${conditions[0]} and ${c} differ in task, heads or classes; one figure needs them alike`);
+    }
+  }
   const chosen = findUtterances(videos, opts.utterances);
   const byId = new Map(videos.map((v) => [v.id, v]));
   const needed = [...new Set(chosen.map((c) => c.video))].map((id) => byId.get(id)!);
@@ -129,7 +148,7 @@ export async function caseAnalysisData(model: PredictModel, videos: readonly Pre
         .map((u) => ({ id: u.id, features: Object.fromEntries(keep.filter((m) => u.features[m] != null).map((m) => [m, u.features[m]])) }))
         .filter((u) => Object.keys(u.features).length > 0),
     }));
-    const res = await predict(model, restricted, { modalities: opts.modalities ?? "restrict" });
+    const res = await predict(modelFor(condition), restricted, { modalities: opts.modalities ?? "restrict" });
     warnings.push(...res.warnings.map((w) => `condition ${condition}: ${w}`));
     for (const v of res.videos) {
       for (const u of v.utterances) {
@@ -171,7 +190,8 @@ export async function caseAnalysisData(model: PredictModel, videos: readonly Pre
     : [];
   const c = model.config;
   return {
-    title: `${c.dataset} · model trained under ${model.condition} · seed ${c.seed}: router weights α and MHDW head weights w̄`,
+    title: `${c.dataset} · ${perCondition ? "one model per condition, trained under it" : `model trained under ${model.condition}`} · seed ${c.seed}: ` +
+      "router weights α and MHDW head weights w̄",
     subtitle: [
       ...(opts.subtitle === undefined ? [] : [opts.subtitle]),
       "bars: α over a/t/v per test condition (pale: a modality the condition lacks, generated from the others); " +
@@ -303,7 +323,7 @@ export function caseSpec(d: CaseData): TopLevelSpec {
 
 /** The case-analysis figure of a saved model on the chosen utterances (see the module comment). */
 export async function plotCaseAnalysis(
-  model: PredictModel,
+  model: CaseModels,
   videos: readonly PredictVideo[],
   opts: CaseOptions,
 ): Promise<Figure & { data: CaseData }> {

@@ -137,6 +137,45 @@ describe("plotCaseAnalysis", () => {
     assert.match(unknown.stderr, /^dssr: utterance 'nope' is not in the data \(ids look like: [^\n]*\)\n$/);
   });
 
+  it("--models: each condition's column comes from its own model (a dssr table --save-models folder); a missing one is one line", async () => {
+    // A second model, other weights, saved as the table's "t" run; the first as its "atv" run.
+    const params = initParams(SHAPE, 12);
+    await saveModel(join(root, "tab", "t", "model"), { ...model, params, condition: "t", config: { ...model.config, condition: "t" } });
+    tree.dispose(params as never);
+    await saveModel(join(root, "tab", "atv", "model"), { ...model, condition: "atv" });
+    const own = new Map<Condition, LoadedModel>([["t", await loadModel(join(root, "tab", "t", "model"))], ["atv", model]]);
+    const f = await plotCaseAnalysis(own, input.videos, { utterances: chosen, conditions: ["t", "atv"] });
+    for (const row of f.data.rows) {
+      const video = input.videos.find((v) => v.id === row.video)!;
+      for (const [k, condition] of (["t", "atv"] as Condition[]).entries()) {
+        const keep = availableModalities(condition);
+        const only: PredictVideo = {
+          id: video.id,
+          utterances: video.utterances.map((u) => ({ id: u.id, features: Object.fromEntries(keep.map((m) => [m, u.features[m]])) })),
+        };
+        const ref = (await predict(own.get(condition)!, [only])).videos[0].utterances.find((u) => u.id === row.utterance)!;
+        assert.deepEqual([row.cells[k].alpha, row.cells[k].score], [ref.alpha, ref.score], `${row.utterance} under ${condition}`);
+      }
+      const single = (await predict(model, [{ id: video.id, utterances: video.utterances.map((u) => ({ id: u.id, features: { t: u.features.t } })) }]))
+        .videos[0].utterances.find((u) => u.id === row.utterance)!;
+      assert.notEqual(row.cells[0].score, single.score, "the t column is not the atv model's");
+    }
+    assert.match(f.data.title, /one model per condition, trained under it/);
+    tree.dispose(own.get("t")!.params as never);
+
+    const base = ["plot", "case", "--data-dir", data, "--utterances", chosen.join(","), "--out", join(root, "figs", "own")];
+    const r = await runBin([...base, "--models", join(root, "tab"), "--conditions", "t,atv"], root);
+    assert.equal(r.stderr, "");
+    assert.equal(r.code, 0);
+    assert.match(readFileSync(join(root, "figs", "own.svg"), "utf8"), /models .*tab\/&lt;condition&gt;\/model|models .*tab\/<condition>\/model/);
+    const missing = await runBin([...base, "--models", join(root, "tab"), "--conditions", "t,av"], root);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^dssr: --models: no saved model for condition av at .*tab\/av\/model \(dssr table --save-models writes one per run\)\n$/);
+    const both = await runBin([...base, "--models", join(root, "tab"), "--model", join(root, "m")], root);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /^dssr: give exactly one of --model .* and --models /);
+  });
+
   it("an unknown or ambiguous utterance, or a stage-1 model, is a ConfigError", async () => {
     await assert.rejects(plotCaseAnalysis(model, input.videos, { utterances: ["no-such-utterance"], conditions: ["a"] }), (e: unknown) =>
       e instanceof ConfigError && /utterance 'no-such-utterance' is not in the data \(ids look like: /.test(e.message));

@@ -1,16 +1,17 @@
 /**
  * `dssr plot curves` and `dssr plot case`: figures as SVG + PNG (src/plot/).
  *   curves: a results.json (dssr train --out, dssr table --out) → training curves
- *   case:   a saved model + a data folder + utterance ids → α and w̄ per condition
+ *   case:   a saved model (or a table's, one per condition) + a data folder + utterance ids → α and w̄ per condition
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
-import { loadModel } from "../../checkpoint/model-file.js";
+import { loadModel, MODEL_JSON, type LoadedModel } from "../../checkpoint/model-file.js";
 import { parseConditionList } from "../../config/conditions.js";
+import { CONDITIONS, type Condition } from "../../config/types.js";
 import { ConfigError, FileError } from "../../errors.js";
 import { readPredictPickles } from "../../predict-input.js";
-import { caseLabels, plotCaseAnalysis } from "../../plot/case.js";
+import { caseLabels, plotCaseAnalysis, type CaseModels } from "../../plot/case.js";
 import { plotTrainingCurves } from "../../plot/curves.js";
 import { figurePaths, writeFigure, type Figure } from "../../plot/render.js";
 import { numberArg } from "../flags.js";
@@ -18,7 +19,7 @@ import type { Io } from "../print.js";
 import { addDataOptions, dataFilesFromFlags } from "./predict.js";
 
 /** Flags of `dssr plot …` (for main.ts's spelling normaliser). */
-export const PLOT_FLAGS = ["--out", "--scale", "--model", "--utterances", "--conditions", "--as-given", "--quiet"] as const;
+export const PLOT_FLAGS = ["--out", "--scale", "--model", "--models", "--utterances", "--conditions", "--as-given", "--quiet"] as const;
 
 type Values = Record<string, string | number | boolean | undefined>;
 
@@ -88,7 +89,8 @@ export function registerPlot(program: Command, io: Io): void {
       "case analysis of a saved model (dssr train --save-model): for chosen utterances, under each condition, " +
         "the router weights α over a/t/v and the MHDW head weights w̄ of each modality, with label and prediction",
     )
-    .addOption(new Option("--model <dir>", "model folder written by dssr train --save-model (required)"));
+    .addOption(new Option("--model <dir>", "model folder written by dssr train --save-model: one model under every condition"))
+    .addOption(new Option("--models <dir>", "instead: a dssr table --save-models folder, each condition's column from its own model (<dir>/<condition>/model), as the paper trains them"));
   addDataOptions(cmd)
     .addOption(new Option("--utterances <ids>", "comma-separated utterance ids (or video/utterance), one row each (required)"))
     .addOption(new Option("--conditions <list>", "comma-separated conditions, one column each (default: a,t,v,at,av,tv,atv)"))
@@ -106,23 +108,45 @@ export function registerPlot(program: Command, io: Io): void {
     )
     .action(async (v: Values) => {
       const modelDir = v.model as string | undefined;
-      if (modelDir === undefined) throw new ConfigError("--model is required: a folder written by dssr train --save-model");
+      const tableDir = v.models as string | undefined;
+      if ((modelDir === undefined) === (tableDir === undefined)) {
+        throw new ConfigError("give exactly one of --model (a dssr train --save-model folder) and --models (a dssr table --save-models folder)");
+      }
       if (v.dataDir === undefined) throw new ConfigError("--data-dir is required: the folder holding the label file and features/");
       if (v.utterances === undefined) throw new ConfigError("--utterances is required: comma-separated utterance ids");
       if (v.out === undefined) throw new ConfigError("--out is required: a file stem or a folder for the .svg and .png");
       const ids = (v.utterances as string).split(",").map((s) => s.trim()).filter((s) => s !== "");
       const conditions = v.conditions === undefined ? undefined : parseConditionList(v.conditions as string);
-      const model = await loadModel(modelDir);
+      let models: CaseModels;
+      let model: LoadedModel;
+      let from: string;
+      if (tableDir !== undefined) {
+        const perCondition = new Map<Condition, LoadedModel>();
+        for (const c of conditions ?? CONDITIONS) {
+          const dir = join(tableDir, c, "model");
+          if (!existsSync(join(dir, MODEL_JSON))) {
+            throw new FileError(`--models: no saved model for condition ${c} at ${dir} (dssr table --save-models writes one per run)`, dir);
+          }
+          perCondition.set(c, await loadModel(dir));
+        }
+        models = perCondition;
+        model = perCondition.values().next().value!;
+        from = `models ${tableDir}/<condition>/model (weights after epoch ${model.info.epoch + 1})`;
+      } else {
+        model = await loadModel(modelDir!);
+        models = model;
+        from = `model ${modelDir} (weights after epoch ${model.info.epoch + 1})`;
+      }
       const files = dataFilesFromFlags(v, model);
       const read = readPredictPickles({ labelFile: files.labelFile, featureFiles: files.paths });
       const { labels, transcripts } = caseLabels(read.labels);
-      const fig = await plotCaseAnalysis(model, read.videos, {
+      const fig = await plotCaseAnalysis(models, read.videos, {
         utterances: ids,
         ...(conditions === undefined ? {} : { conditions }),
         labels,
         transcripts,
         modalities: v.asGiven === true ? "as-given" : "restrict",
-        subtitle: `model ${modelDir} (weights after epoch ${model.info.epoch + 1}); data ${files.dataDir}`,
+        subtitle: `${from}; data ${files.dataDir}`,
         ...(v.scale === undefined ? {} : { scale: v.scale as number }),
       });
       const paths = outPaths(v.out as string, "case-analysis");
