@@ -94,7 +94,13 @@ export function planTasks(plan: TableJobsPlan): { task: TableTask; after: number
 
 const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
-const WORKER = fileURLToPath(new URL("../bin/table-worker.js", import.meta.url));
+/**
+ * The child's entry: compiled (`npm run build`: dist/src/table-jobs.js beside dist/src/table-worker.js)
+ * it is the worker module itself; run from the sources, bin/table-worker.js loads it through tsx.
+ */
+const WORKER = import.meta.url.endsWith(".js")
+  ? fileURLToPath(new URL("./table-worker.js", import.meta.url))
+  : fileURLToPath(new URL("../bin/table-worker.js", import.meta.url));
 
 /** Run the plan's tasks in at most `jobs` child processes at once; the runs, in finishing order. */
 export function runTableJobs(plan: TableJobsPlan, jobs: number, hooks: TableJobsHooks = {}): Promise<TableRun[]> {

@@ -14,7 +14,7 @@
  *   three folders), as `dssr train --out` or an earlier table wrote them; the seed, fold and
  *   condition come from each document, not from the folder names.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { configDifferences } from "./config/identity.js";
 import { checkTrainInputs, resolveTrainConfig, type TrainOptions } from "./config/resolve.js";
@@ -335,6 +335,9 @@ export function finishTableRun(
     // Synchronous writes: this runs inside the training loop, which does not yield until it ends.
     // The model first: a run whose results.json is there is one that `--resume` reuses.
     if (saveModels) saveTrainResultSync(join(config.out, "model"), { ...result, config }, extras);
+    // Without --save-models, a model/ left there by an earlier table into the same folder is not
+    // this run's: removed, so that nothing (dssr plot case --models) takes it for this run's model.
+    else rmSync(join(config.out, "model"), { recursive: true, force: true });
     writeJsonAtomicSync(resultsPath, resultsDocument({ ...result, config }, extras));
   }
   tree.dispose(result.params as never);

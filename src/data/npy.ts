@@ -6,7 +6,8 @@
  * Nothing is ever executed: an object array (`|O`, whose payload is a pickle) is refused before
  * its bytes are looked at, and so are string, structured, complex and datetime dtypes.
  *
- * Why not npyjs (1.2.0, in package.json), which we checked against the cases this reader needs:
+ * Why not npyjs (1.2.0, a dev dependency: test/data/npy.test.ts cross-checks against the files it
+ * writes), which we checked against the cases this reader needs:
  *  - a big-endian descr (`>f4`, `>f8`) is rejected as "Unsupported dtype", and `=f4` too;
  *  - the data length is never checked against the shape: a file truncated by a whole number of
  *    elements comes back silently short, otherwise the typed-array constructor throws a

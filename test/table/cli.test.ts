@@ -143,6 +143,17 @@ describe("dssr table with tiny sizes", () => {
     }
   });
 
+  it("a table trained again into a folder without --save-models removes the earlier models of the runs it replaces", async () => {
+    cpSync(join(root, "par"), join(root, "stale"), { recursive: true });
+    const r = await runBin(
+      ["table", "--dataset", "CMUMOSI", "--data-dir", data, ...SYNTH_FLAGS, "--conditions", "t", "--seeds", "1,2", ...TINY, "--out", "stale", "--quiet"],
+      root,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(join(root, "stale", "t", "seed-1", "model")), "the replaced run's old model is gone");
+    assert.ok(existsSync(join(root, "stale", "v", "seed-1", "model", "model.json")), "a run this table did not train keeps its model");
+  });
+
   it("--jobs: a task that fails stops the table with its own one-line error", async () => {
     cpSync(join(root, "out"), join(root, "broken"), { recursive: true });
     rmSync(join(root, "broken", "t", "seed-1", "results.json"));
