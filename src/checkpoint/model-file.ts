@@ -24,8 +24,8 @@
  * CheckpointError (FileError for a missing file) naming the file and what is wrong.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { initEngine, np, type Arr, type DType } from "../engine.js";
 import { CONDITIONS, type Condition, type TrainConfig } from "../config/types.js";
 import { taskOf } from "../data/dataset.js";
@@ -291,7 +291,11 @@ export function readModelJson(path: string): ModelJson {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    const hint = code === "ENOENT" ? " (is this a model folder written by `dssr train --save-model`?)" : "";
+    // A run folder of `dssr table --save-models` holds its model one level down, in model/.
+    const inside = join(dirname(path), "model", MODEL_JSON);
+    const hint = code !== "ENOENT" ? ""
+      : existsSync(inside) ? ` (the run's model is in ${dirname(inside)})`
+      : " (is this a model folder written by `dssr train --save-model`?)";
     throw new FileError(`cannot read model file ${path}: ${code}${hint}`, path);
   }
   let doc: unknown;

@@ -170,7 +170,10 @@ describe("plotCaseAnalysis", () => {
     assert.match(readFileSync(join(root, "figs", "own.svg"), "utf8"), /models .*tab\/&lt;condition&gt;\/model|models .*tab\/<condition>\/model/);
     const missing = await runBin([...base, "--models", join(root, "tab"), "--conditions", "t,av"], root);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^dssr: --models: no saved model for condition av at .*tab\/av\/model \(dssr table --save-models writes one per run\)\n$/);
+    assert.match(missing.stderr, /^dssr: --models: no saved model for condition av at .*tab\/av\/model \(dssr table --save-models writes one per run\); models there: t, atv \(choose with --conditions\)\n$/);
+    const run = await runBin([...base, "--model", join(root, "tab", "t")], root);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^dssr: cannot read model file .*tab\/t\/model\.json: ENOENT \(the run's model is in .*tab\/t\/model\)\n$/);
     const both = await runBin([...base, "--models", join(root, "tab"), "--model", join(root, "m")], root);
     assert.equal(both.code, 1);
     assert.match(both.stderr, /^dssr: give exactly one of --model .* and --models /);

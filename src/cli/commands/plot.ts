@@ -122,13 +122,19 @@ export function registerPlot(program: Command, io: Io): void {
       let from: string;
       if (tableDir !== undefined) {
         const perCondition = new Map<Condition, LoadedModel>();
-        for (const c of conditions ?? CONDITIONS) {
-          const dir = join(tableDir, c, "model");
-          if (!existsSync(join(dir, MODEL_JSON))) {
-            throw new FileError(`--models: no saved model for condition ${c} at ${dir} (dssr table --save-models writes one per run)`, dir);
-          }
-          perCondition.set(c, await loadModel(dir));
+        const wanted = conditions ?? CONDITIONS;
+        const missing = wanted.filter((c) => !existsSync(join(tableDir, c, "model", MODEL_JSON)));
+        if (missing.length > 0) {
+          const dir = join(tableDir, missing[0], "model");
+          const present = CONDITIONS.filter((c) => existsSync(join(tableDir, c, "model", MODEL_JSON)));
+          throw new FileError(
+            `--models: no saved model for condition ${missing.join(", ")} at ${dir}${missing.length > 1 ? " …" : ""} ` +
+              `(dssr table --save-models writes one per run)` +
+              (present.length > 0 ? `; models there: ${present.join(", ")} (choose with --conditions)` : ""),
+            dir,
+          );
         }
+        for (const c of wanted) perCondition.set(c, await loadModel(join(tableDir, c, "model")));
         models = perCondition;
         model = perCondition.values().next().value!;
         from = `models ${tableDir}/<condition>/model (weights after epoch ${model.info.epoch + 1})`;
