@@ -20,7 +20,6 @@
  * Options: --dir D (keep the data there and reuse it; default a temporary folder, removed after),
  * --max-utterances N, --seed N.
  */
-import { wasmHeapBytes } from "./wasm-watch.js"; // first: it must see jax-js make its memory
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +31,7 @@ import { defaultLabelFile } from "../src/data/dataset.js";
 import { mulberry32 } from "../src/data/rng.js";
 import { SYNTHETIC_FEATURES, writeSyntheticDataset } from "../src/data/synthetic.js";
 import { initEngine } from "../src/engine.js";
+import { wasmHeapBytes } from "../src/wasm-heap.js";
 import { evaluate } from "../src/predict.js";
 import { loadRunData } from "../src/run.js";
 import { train } from "../src/train/loop.js";
